@@ -1,0 +1,31 @@
+"""Named datasets with fixed-seed splits, units, normal ranges and preprocessing.
+
+>>> from core.data import load_dataset
+>>> ds = load_dataset("adult")
+>>> ds.train.X.shape, ds.feature_names[:3]
+"""
+
+from core.data.registry import (
+    Availability,
+    DatasetSpec,
+    availability,
+    dataset_names,
+    get_spec,
+    load_dataset,
+)
+from core.data.types import Dataset, Preprocessing, Split
+
+# Importing a loader module registers its datasets, in this order.
+from core.data import synthetic  # noqa: E402,F401  isort: skip
+
+__all__ = [
+    "Availability",
+    "Dataset",
+    "DatasetSpec",
+    "Preprocessing",
+    "Split",
+    "availability",
+    "dataset_names",
+    "get_spec",
+    "load_dataset",
+]

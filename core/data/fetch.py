@@ -1,0 +1,162 @@
+"""Find a raw data file in the data home, or download and verify it.
+
+Every loader names its files as :class:`RemoteFile` objects: the path inside the
+data home, the canonical URL, and the checksums it accepts. A file that is
+already in the data home is used as it is (its structure is checked when it is
+parsed). A missing file is downloaded to a temporary name, verified, and only
+then moved into place, so an interrupted download leaves nothing behind.
+
+A file whose source publishes no checksum is verified against the one recorded
+the first time it was downloaded (``checksums.json`` in the data home).
+
+``SPARSELENS_MIRROR_URL`` replaces every canonical URL by
+``<mirror>/<path in data home>``: an institutional mirror, or a local test server.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from core.atomic import atomic_path
+from core.errors import DataCorruptError, DataUnavailableError
+from core.paths import DATA_ENV, writable_dir
+
+MIRROR_ENV = "SPARSELENS_MIRROR_URL"
+CHECKSUM_FILE = "checksums.json"
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """One raw file a loader needs.
+
+    Parameters
+    ----------
+    path : str
+        Path inside the data home, e.g. ``"adult/adult.data"``.
+    url : str
+        Canonical download address.
+    sha256 : tuple of str
+        Accepted SHA-256 digests; empty means "trust on first download".
+    md5 : tuple of str
+        Accepted MD5 digests, for sources that publish only MD5.
+    """
+
+    path: str
+    url: str
+    sha256: tuple[str, ...] = field(default=())
+    md5: tuple[str, ...] = field(default=())
+
+    def source_url(self) -> str:
+        mirror = os.environ.get(MIRROR_ENV)
+        return f"{mirror.rstrip('/')}/{self.path}" if mirror else self.url
+
+
+def find(file: RemoteFile, home: Path) -> Path | None:
+    """The file's location in the data home, or None when it is not there."""
+    path = home / file.path
+    return path if path.is_file() else None
+
+
+def ensure(file: RemoteFile, home: Path, *, download: bool = True) -> Path:
+    """Return the local path of ``file``, downloading it when it is missing.
+
+    Raises
+    ------
+    DataUnavailableError
+        The file is missing and downloading is off or failed; the message names
+        the file, its source and how to provide it.
+    DataHomeError
+        The data home cannot be written to.
+    """
+    found = find(file, home)
+    if found is not None:
+        return found
+    target = home / file.path
+    if not download:
+        raise DataUnavailableError(_missing_message(file, target, "downloading is off"))
+    writable_dir(target.parent, "data home", DATA_ENV)
+    url = file.source_url()
+    try:
+        with atomic_path(target) as tmp:
+            _download(url, tmp, label=file.path)
+            _verify(file, tmp, home)
+    except (urllib.error.URLError, OSError, TimeoutError) as exc:
+        reason = getattr(exc, "reason", None) or exc
+        raise DataUnavailableError(
+            _missing_message(file, target, f"downloading {url} failed: {reason}")
+        ) from exc
+    return target
+
+
+def _missing_message(file: RemoteFile, target: Path, why: str) -> str:
+    return (
+        f"Missing data file {target} ({why}). Download {file.url} and place it at "
+        f"that path, or set {DATA_ENV} to a folder that has {file.path}."
+    )
+
+
+def _download(url: str, dest: Path, *, label: str) -> None:
+    request = urllib.request.Request(url, headers={"User-Agent": "sparselens"})
+    with urllib.request.urlopen(request, timeout=60) as response, open(dest, "wb") as out:
+        total = response.headers.get("Content-Length")
+        expected = int(total) if total and total.isdigit() else None
+        received = 0
+        with tqdm(total=expected, unit="B", unit_scale=True, desc=label, leave=False) as bar:
+            while chunk := response.read(_CHUNK):
+                out.write(chunk)
+                received += len(chunk)
+                bar.update(len(chunk))
+    if expected is not None and received != expected:
+        raise OSError(f"connection closed after {received} of {expected} bytes")
+
+
+def file_digest(path: Path, algorithm: str = "sha256") -> str:
+    """Hex digest of a file, read in chunks."""
+    digest = hashlib.new(algorithm)
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _verify(file: RemoteFile, path: Path, home: Path) -> None:
+    sha = file_digest(path, "sha256")
+    if file.sha256 or file.md5:
+        ok = sha in file.sha256 or (file.md5 and file_digest(path, "md5") in file.md5)
+        if not ok:
+            raise DataCorruptError(
+                f"Downloaded {file.path} from {file.source_url()} has SHA-256 {sha}, "
+                "which is not a checksum its source publishes; it was discarded. "
+                "Retry, or place a verified copy in the data home."
+            )
+        return
+    recorded = _recorded_checksums(home)
+    if file.path in recorded and recorded[file.path] != sha:
+        raise DataCorruptError(
+            f"Downloaded {file.path} has SHA-256 {sha}, but {recorded[file.path]} was "
+            f"recorded the first time it was downloaded (in {home / CHECKSUM_FILE}); "
+            "it was discarded."
+        )
+    recorded[file.path] = sha
+    with atomic_path(home / CHECKSUM_FILE) as tmp:
+        tmp.write_text(json.dumps(recorded, indent=1, sort_keys=True))
+
+
+def _recorded_checksums(home: Path) -> dict[str, str]:
+    path = home / CHECKSUM_FILE
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}

@@ -1,0 +1,29 @@
+"""Test-wide settings: real data from ../shared/data, caches inside the repo."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+# Loaders read the offline mirror unless the caller chose a data home; parsed
+# datasets are cached in the repo so a second run is fast.
+os.environ.setdefault("SPARSELENS_DATA", str(SHARED_DATA))
+os.environ.setdefault("SPARSELENS_CACHE", str(ROOT / ".cache" / "parsed"))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_model_store(tmp_path_factory, monkeypatch):
+    """Every test gets an empty user model store of its own."""
+    monkeypatch.setenv("SPARSELENS_MODELS", str(tmp_path_factory.mktemp("models")))
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.fail(f"The offline data mirror {SHARED_DATA} is missing")
+    return SHARED_DATA

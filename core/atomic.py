@@ -27,7 +27,9 @@ def atomic_path(target: Path) -> Iterator[Path]:
     ``target`` never exists half-written.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    fd, tmp = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.", suffix=".part"
+    )
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -47,7 +49,9 @@ def atomic_dir(target: Path) -> Iterator[Path]:
     ``target`` must not exist yet. On failure the temporary folder is deleted.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part"))
+    tmp = Path(
+        tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    )
     try:
         yield tmp
         for child in tmp.iterdir():

@@ -66,7 +66,10 @@ def _to_parts(ds: Dataset) -> tuple[dict, dict[str, np.ndarray]]:
     if ds.preprocessing is not None:
         arrays["prep/center"] = ds.preprocessing.center
         arrays["prep/scale"] = ds.preprocessing.scale
-        prep = {"method": ds.preprocessing.method, "description": ds.preprocessing.description}
+        prep = {
+            "method": ds.preprocessing.method,
+            "description": ds.preprocessing.description,
+        }
     meta = {
         "name": ds.name,
         "task": ds.task,
@@ -107,7 +110,9 @@ def _from_parts(meta: dict, arrays: dict[str, np.ndarray]) -> Dataset:
         feature_names=tuple(meta["feature_names"]),
         feature_groups={k: tuple(v) for k, v in meta["feature_groups"].items()},
         units=meta["units"],
-        normal_ranges={k: (float(v[0]), float(v[1])) for k, v in meta["normal_ranges"].items()},
+        normal_ranges={
+            k: (float(v[0]), float(v[1])) for k, v in meta["normal_ranges"].items()
+        },
         preprocessing=Preprocessing(
             method=prep["method"],
             center=arrays["prep/center"],

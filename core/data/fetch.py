@@ -106,11 +106,16 @@ def _missing_message(file: RemoteFile, target: Path, why: str) -> str:
 
 def _download(url: str, dest: Path, *, label: str) -> None:
     request = urllib.request.Request(url, headers={"User-Agent": "sparselens"})
-    with urllib.request.urlopen(request, timeout=60) as response, open(dest, "wb") as out:
+    with (
+        urllib.request.urlopen(request, timeout=60) as response,
+        open(dest, "wb") as out,
+    ):
         total = response.headers.get("Content-Length")
         expected = int(total) if total and total.isdigit() else None
         received = 0
-        with tqdm(total=expected, unit="B", unit_scale=True, desc=label, leave=False) as bar:
+        with tqdm(
+            total=expected, unit="B", unit_scale=True, desc=label, leave=False
+        ) as bar:
             while chunk := response.read(_CHUNK):
                 out.write(chunk)
                 received += len(chunk)

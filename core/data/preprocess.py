@@ -8,7 +8,9 @@ import pandas as pd
 from core.data.types import Preprocessing
 
 
-def fit_scaler(X_train: np.ndarray, method: str, description: str = "") -> Preprocessing:
+def fit_scaler(
+    X_train: np.ndarray, method: str, description: str = ""
+) -> Preprocessing:
     """Fit a per-feature affine scaling on training data.
 
     ``"zscore"`` uses mean and standard deviation; ``"robust"`` uses median and
@@ -27,7 +29,9 @@ def fit_scaler(X_train: np.ndarray, method: str, description: str = "") -> Prepr
     elif method == "identity":
         center, scale = np.zeros(X.shape[1]), np.ones(X.shape[1])
     else:
-        raise ValueError(f"Unknown scaling {method!r}; expected zscore, robust or identity")
+        raise ValueError(
+            f"Unknown scaling {method!r}; expected zscore, robust or identity"
+        )
     scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
     center = np.where(np.isfinite(center), center, 0.0)
     return Preprocessing(method, center, scale, description)
@@ -52,7 +56,9 @@ def one_hot(
         if col in categorical:
             values = frame[col].astype("string").fillna("missing")
             levels = sorted(values.unique())
-            blocks.append(np.stack([(values == lv).to_numpy(float) for lv in levels], axis=1))
+            blocks.append(
+                np.stack([(values == lv).to_numpy(float) for lv in levels], axis=1)
+            )
             names.extend(f"{col}={lv}" for lv in levels)
         else:
             blocks.append(frame[[col]].to_numpy(dtype=np.float64))

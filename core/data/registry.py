@@ -90,7 +90,9 @@ def availability(name: str, data_dir: str | Path | None = None) -> Availability:
     spec = get_spec(name)
     missing_pkg = [p for p in spec.packages if importlib.util.find_spec(p) is None]
     if missing_pkg:
-        return Availability(False, f"Python package {', '.join(missing_pkg)} not installed")
+        return Availability(
+            False, f"Python package {', '.join(missing_pkg)} not installed"
+        )
     if not spec.alternatives:
         where = f"package {', '.join(spec.packages)}" if spec.packages else "generated"
         return Availability(True, where)
@@ -111,7 +113,9 @@ def _resolve_files(spec: DatasetSpec, home: Path, download: bool) -> dict[str, P
     return {f.path: fetch.ensure(f, home, download=download) for f in canonical}
 
 
-def _check_options(spec: DatasetSpec, options: Mapping[str, object]) -> dict[str, object]:
+def _check_options(
+    spec: DatasetSpec, options: Mapping[str, object]
+) -> dict[str, object]:
     unknown = sorted(set(options) - set(spec.options))
     if unknown:
         allowed = ", ".join(spec.options) or "none"
@@ -121,14 +125,17 @@ def _check_options(spec: DatasetSpec, options: Mapping[str, object]) -> dict[str
     return {**spec.options, **options}
 
 
-def _cache_key(spec: DatasetSpec, options: Mapping[str, object], files: Mapping[str, Path]) -> str:
+def _cache_key(
+    spec: DatasetSpec, options: Mapping[str, object], files: Mapping[str, Path]
+) -> str:
     stamp = {
         "name": spec.name,
         "version": spec.version,
         "format": cache.FORMAT_VERSION,
         "options": {k: repr(v) for k, v in sorted(options.items())},
         "files": {
-            k: [p.stat().st_size, p.stat().st_mtime_ns] for k, p in sorted(files.items())
+            k: [p.stat().st_size, p.stat().st_mtime_ns]
+            for k, p in sorted(files.items())
         },
     }
     return hashlib.sha256(json.dumps(stamp, sort_keys=True).encode()).hexdigest()[:16]

@@ -51,7 +51,9 @@ def _cut(idx: np.ndarray, y: np.ndarray, frac: float, seed: int):
     return train_test_split(idx, test_size=frac, random_state=seed, stratify=y)
 
 
-def _group_cut(idx: np.ndarray, y: np.ndarray, groups: np.ndarray, frac: float, seed: int):
+def _group_cut(
+    idx: np.ndarray, y: np.ndarray, groups: np.ndarray, frac: float, seed: int
+):
     if frac == 0:
         return idx, idx[:0]
     n_folds = max(2, round(1 / frac))

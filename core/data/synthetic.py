@@ -40,7 +40,10 @@ def make_synthetic(n_per_region: int = 1000, seed: int = 0) -> tuple[np.ndarray,
     region = np.repeat(np.arange(N_REGIONS), n_per_region)
     X = rng.standard_normal((region.size, N_FEATURES))
     X[np.arange(region.size), region] += OFFSET
-    product = X[np.arange(region.size), pairs[region, 0]] * X[np.arange(region.size), pairs[region, 1]]
+    product = (
+        X[np.arange(region.size), pairs[region, 0]]
+        * X[np.arange(region.size), pairs[region, 1]]
+    )
     y = (product > 0).astype(np.int64)
     return X, y, region, pairs
 
@@ -55,7 +58,9 @@ def _build(files: dict, *, n_per_region: int, seed: int) -> Dataset:
     )
 
     def split(idx: np.ndarray) -> Split:
-        return Split(y=y[idx], ids=idx.astype(np.int64), X=Xs[idx], meta={"region": region[idx]})
+        return Split(
+            y=y[idx], ids=idx.astype(np.int64), X=Xs[idx], meta={"region": region[idx]}
+        )
 
     relevant = {
         str(r): {"indicator": int(r), "label_features": [int(f) for f in pairs[r]]}
@@ -78,7 +83,11 @@ def _build(files: dict, *, n_per_region: int, seed: int) -> Dataset:
             "two region-specific features."
         ),
         source="Generated (Ross, Lage & Doshi-Velez 2017, sparse synthetic)",
-        info={"relevant_features": relevant, "n_per_region": n_per_region, "seed": seed},
+        info={
+            "relevant_features": relevant,
+            "n_per_region": n_per_region,
+            "seed": seed,
+        },
     )
 
 

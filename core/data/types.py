@@ -35,9 +35,9 @@ class Preprocessing:
 
     def transform(self, X_raw: np.ndarray) -> np.ndarray:
         """Original units → model inputs."""
-        return ((np.asarray(X_raw, dtype=np.float64) - self.center) / self.scale).astype(
-            np.float32
-        )
+        return (
+            (np.asarray(X_raw, dtype=np.float64) - self.center) / self.scale
+        ).astype(np.float32)
 
     def inverse_transform(self, X: np.ndarray) -> np.ndarray:
         """Model inputs → original units (e.g. mg/dL), for display."""

@@ -1,0 +1,187 @@
+"""Command-line interface: ``python -m core --help``.
+
+Each subcommand is a small function taking the parsed arguments; long work
+shows a tqdm progress bar on stderr so ``--json`` output stays clean on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+
+from tqdm.auto import tqdm
+
+from core import __version__
+from core.errors import SparseLensError
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def dataset_summary(name: str, data_dir: str | None, load: bool) -> dict:
+    """One row of ``datasets``: the spec, availability and (if loaded) sizes."""
+    from core.data import availability, get_spec, load_dataset
+
+    spec = get_spec(name)
+    avail = availability(name, data_dir)
+    row: dict = {
+        "name": name,
+        "task": spec.task,
+        "modality": spec.modality,
+        "summary": spec.summary,
+        "available": avail.available,
+        "where": avail.where,
+        "source": spec.source,
+        "sizes": None,
+        "n_features": None,
+        "n_classes": None,
+    }
+    if load and avail.available:
+        try:
+            ds = load_dataset(name, data_dir, download=False)
+        except SparseLensError as exc:
+            row.update(available=False, error=str(exc))
+        else:
+            row.update(
+                sizes={k: len(s) for k, s in ds.splits.items()},
+                n_features=ds.n_features,
+                n_classes=ds.n_classes,
+            )
+    return row
+
+
+def cmd_datasets(args: argparse.Namespace) -> int:
+    from core.data import dataset_names
+
+    names = dataset_names()
+    rows = [
+        dataset_summary(n, args.data_dir, load=not args.no_load)
+        for n in tqdm(
+            names, desc="datasets", unit="set", disable=args.no_load, leave=False
+        )
+    ]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        _print_table(
+            [
+                "name",
+                "task",
+                "modality",
+                "train",
+                "val",
+                "test",
+                "features",
+                "available",
+            ],
+            [
+                [
+                    r["name"],
+                    r["task"],
+                    r["modality"],
+                    *(
+                        [str(r["sizes"][k]) for k in ("train", "val", "test")]
+                        if r["sizes"]
+                        else ["-", "-", "-"]
+                    ),
+                    str(r["n_features"] if r["n_features"] is not None else "-"),
+                    "yes" if r["available"] else f"no: {r.get('error') or r['where']}",
+                ]
+                for r in rows
+            ],
+        )
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from core.store import list_models
+
+    models = list_models(args.dataset)
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {**m.card.__dict__, "path": str(m.path), "shipped": m.shipped}
+                    for m in models
+                ],
+                indent=2,
+            )
+        )
+        return 0
+    if not models:
+        print(
+            "No stored models yet: models you train, and the shipped ones, appear here."
+        )
+        return 0
+    _print_table(
+        ["id", "dataset", "architecture", "penalty", "strength", "metrics", "shipped"],
+        [
+            [
+                m.card.model_id,
+                m.card.dataset,
+                m.card.architecture,
+                m.card.penalty,
+                f"{m.card.strength:g}",
+                " ".join(f"{k}={v:.3g}" for k, v in m.card.metrics.items()),
+                "yes" if m.shipped else "",
+            ]
+            for m in models
+        ],
+    )
+    return 0
+
+
+def _print_table(header: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=False)]
+    for line in [header, ["-" * w for w in widths], *rows]:
+        print(
+            "  ".join(
+                str(c).ljust(w) for c, w in zip(line, widths, strict=False)
+            ).rstrip()
+        )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m core",
+        description="SparseLens: train sparsity-regularized models and inspect them.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"sparselens {__version__}"
+    )
+    parser.add_argument(
+        "--data-dir",
+        help="data home with raw dataset files (default: $SPARSELENS_DATA or the user cache)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser(
+        "datasets", help="list the registered datasets and whether they are here"
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument(
+        "--no-load",
+        action="store_true",
+        help="check files only; do not parse to get sizes",
+    )
+    p.set_defaults(func=cmd_datasets)
+
+    p = sub.add_parser("models", help="list stored models (yours and the shipped ones)")
+    p.add_argument("--dataset", help="only models trained on this dataset")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_models)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (SparseLensError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -16,7 +16,8 @@ from core.data.registry import (
 from core.data.types import Dataset, Preprocessing, Split
 
 # Importing a loader module registers its datasets, in this order.
-from core.data import synthetic  # noqa: E402,F401  isort: skip
+from core.data import synthetic, icu, physionet  # noqa: E402,F401  isort: skip
+from core.data import tabular, text, images  # noqa: E402,F401  isort: skip
 
 __all__ = [
     "Availability",

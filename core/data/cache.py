@@ -8,6 +8,7 @@ entry that later loads.
 from __future__ import annotations
 
 import json
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -17,7 +18,6 @@ from core.atomic import atomic_dir
 from core.data.types import Dataset, Preprocessing, Split
 from core.paths import CACHE_ENV, cache_dir, writable_dir
 
-FORMAT_VERSION = 1
 _SPLITS = ("train", "val", "test")
 
 
@@ -38,10 +38,18 @@ def read(name: str, key: str) -> Dataset | None:
 
 
 def write(dataset: Dataset, key: str) -> None:
+    """Cache ``dataset`` under ``key`` (``<code digest>-<options and files digest>``).
+
+    Replaces an unreadable entry with the same key, and removes entries written by
+    other versions of the loader code.
+    """
     entry = _entry(dataset.name, key)
-    if entry.exists():
-        return
     writable_dir(entry.parent, "dataset cache", CACHE_ENV)
+    code = key.split("-", 1)[0]
+    for old in entry.parent.iterdir():
+        stale = not old.name.startswith((f"{code}-", "."))  # "." = a write under way
+        if old == entry or stale:
+            shutil.rmtree(old, ignore_errors=True)
     meta, arrays = _to_parts(dataset)
     with atomic_dir(entry) as tmp:
         np.savez(tmp / "arrays.npz", **arrays)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import importlib.util
 import json
@@ -36,8 +37,6 @@ class DatasetSpec:
         Python modules the loader imports (e.g. ``"SurvSet"``).
     options : mapping
         Loader keyword options and their defaults; part of the cache key.
-    version : int
-        Bumped whenever parsing changes, to invalidate cached copies.
     """
 
     name: str
@@ -49,7 +48,6 @@ class DatasetSpec:
     alternatives: tuple[tuple[RemoteFile, ...], ...] = ()
     packages: tuple[str, ...] = ()
     options: Mapping[str, object] = field(default_factory=dict)
-    version: int = 1
 
 
 _REGISTRY: dict[str, DatasetSpec] = {}
@@ -125,20 +123,30 @@ def _check_options(
     return {**spec.options, **options}
 
 
+@functools.cache
+def _loader_code_digest() -> str:
+    """Digest of the loaders' source: any change to parsing invalidates the cache."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def _cache_key(
     spec: DatasetSpec, options: Mapping[str, object], files: Mapping[str, Path]
 ) -> str:
     stamp = {
         "name": spec.name,
-        "version": spec.version,
-        "format": cache.FORMAT_VERSION,
+        "code": _loader_code_digest(),
         "options": {k: repr(v) for k, v in sorted(options.items())},
         "files": {
             k: [p.stat().st_size, p.stat().st_mtime_ns]
             for k, p in sorted(files.items())
         },
     }
-    return hashlib.sha256(json.dumps(stamp, sort_keys=True).encode()).hexdigest()[:16]
+    digest = hashlib.sha256(json.dumps(stamp, sort_keys=True).encode()).hexdigest()
+    # The code digest leads, so the cache can drop entries of older loader code.
+    return f"{_loader_code_digest()[:12]}-{digest[:16]}"
 
 
 def load_dataset(

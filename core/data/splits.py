@@ -35,6 +35,10 @@ def split_indices(
     if not 0 <= val < 1 or not 0 <= test < 1 or val + test >= 1:
         raise ValueError(f"val={val} and test={test} must be fractions summing below 1")
     idx = np.arange(len(y))
+    # One example per group (e.g. one stay per patient) needs no grouping, and the
+    # plain split is much faster than StratifiedGroupKFold over thousands of groups.
+    if groups is not None and np.unique(groups).size == len(y):
+        groups = None
     if groups is None:
         rest, te = _cut(idx, y, test, seed)
         tr, va = _cut(rest, y[rest], val / (1 - test), seed + 1)

@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 
-
 from core.cli import main
 from core.data import dataset_names
 from core.models import build_model

@@ -1,0 +1,286 @@
+"""Dataset summaries and figures: shapes, original units, ranges, escaping."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from core import plots, summaries
+from core.data import Dataset, Split, load_dataset
+from core.data.preprocess import fit_scaler
+from core.data.synthetic import make_synthetic
+from core.models import build_model
+from core.store import list_models, save_model
+
+SCRIPT = "<script>alert(1)</script>"
+LOW, HIGH = 70.0, 100.0
+
+
+def _tiny(
+    n: int = 60, seed: int = 0, images_rgb: bool = False, class_names=None
+) -> Dataset:
+    """A small tabular + text + image dataset with a unit, a normal range and
+    a one-hot group; split sizes 30 / 12 / 18."""
+    rng = np.random.default_rng(seed)
+    glucose = rng.normal(90.0, 20.0, n)
+    female = (rng.random(n) < 0.4).astype(float)
+    raw = np.column_stack([glucose, female, 1.0 - female])
+    y = (glucose > 95).astype(np.int64)
+    tr, va, te = np.arange(30), np.arange(30, 42), np.arange(42, n)
+    prep = fit_scaler(raw[tr], "zscore", "z-scored on train")
+    X = prep.transform(raw)
+    texts = tuple(SCRIPT if i == 0 else f"note {i} *not markdown*" for i in range(n))
+    shape = (n, 4, 5, 3) if images_rgb else (n, 4, 5)
+    images = rng.integers(0, 256, shape, dtype=np.uint8)
+
+    def split(idx):
+        return Split(
+            y=y[idx],
+            ids=idx.astype(np.int64),
+            X=X[idx],
+            texts=tuple(texts[i] for i in idx),
+            images=images[idx],
+        )
+
+    return Dataset(
+        name="tiny",
+        task="binary",
+        modality="tabular",
+        class_names=class_names or ("normal", "high"),
+        train=split(tr),
+        val=split(va),
+        test=split(te),
+        feature_names=("glucose", "sex=F", "sex=M"),
+        feature_groups={"glucose": (0,), "sex": (1, 2)},
+        units={"glucose": "mg/dL"},
+        normal_ranges={"glucose": (LOW, HIGH)},
+        preprocessing=prep,
+        info={"raw": raw, "tr": tr},  # for the tests, not JSON
+    )
+
+
+@pytest.fixture
+def tiny() -> Dataset:
+    return _tiny()
+
+
+def _text_only(ds: Dataset) -> Dataset:
+    from dataclasses import replace
+
+    def strip(s: Split) -> Split:
+        return replace(s, X=None, images=None)
+
+    return replace(
+        ds,
+        modality="text",
+        train=strip(ds.train),
+        val=strip(ds.val),
+        test=strip(ds.test),
+        feature_names=(),
+        feature_groups={},
+        preprocessing=None,
+    )
+
+
+def test_split_sizes_counts_and_prevalence(tiny):
+    t = summaries.split_sizes(tiny)
+    assert list(t["split"]) == ["train", "val", "test", "total"]
+    assert list(t["n"]) == [30, 12, 18, 60]
+    for name, s in tiny.splits.items():
+        row = t.set_index("split").loc[name]
+        assert row["n normal"] == (s.y == 0).sum() and row["n high"] == (s.y == 1).sum()
+    prev = t[["prevalence normal", "prevalence high"]].to_numpy()
+    np.testing.assert_allclose(prev.sum(axis=1), 1.0)
+    assert ((prev >= 0) & (prev <= 1)).all()
+
+
+def test_feature_table_is_in_original_units(tiny):
+    t = summaries.feature_table(tiny)
+    assert t.shape == (3, len(summaries.FEATURE_COLUMNS))
+    assert list(t.columns) == list(summaries.FEATURE_COLUMNS)
+    raw_train = tiny.info["raw"][tiny.info["tr"]]
+    np.testing.assert_allclose(t["mean"], raw_train.mean(axis=0), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(t["std"], raw_train.std(axis=0), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(t["min"], raw_train.min(axis=0), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(t["max"], raw_train.max(axis=0), rtol=1e-5, atol=1e-5)
+    assert list(t["group"]) == ["glucose", "sex", "sex"]
+    assert list(t["unit"]) == ["mg/dL", "", ""]
+
+
+def test_share_outside_normal_range(tiny):
+    t = summaries.feature_table(tiny).set_index("feature")
+    g = tiny.info["raw"][tiny.info["tr"], 0]
+    expected = ((g < LOW) | (g > HIGH)).mean()
+    share = t.loc["glucose", "share_outside_normal"]
+    assert 0.0 < share < 1.0
+    assert share == pytest.approx(expected)
+    assert (t.loc["glucose", "normal_low"], t.loc["glucose", "normal_high"]) == (
+        LOW,
+        HIGH,
+    )
+    assert t.loc[["sex=F", "sex=M"], "share_outside_normal"].isna().all()
+
+
+def test_feature_table_ignores_non_finite_values(tiny):
+    from dataclasses import replace
+
+    X = tiny.train.X.copy()
+    X[:5, 0] = np.nan
+    ds = replace(tiny, train=replace(tiny.train, X=X))
+    t = summaries.feature_table(ds).set_index("feature")
+    assert np.isfinite(t.loc["glucose", ["mean", "std", "min", "max"]]).all()
+    assert 0.0 <= t.loc["glucose", "share_outside_normal"] <= 1.0
+
+
+def test_synthetic_feature_table_round_trips_to_raw_units():
+    ds = load_dataset("synthetic")
+    X_raw, *_ = make_synthetic(ds.info["n_per_region"], ds.info["seed"])
+    raw_train = X_raw[ds.train.ids]
+    t = summaries.feature_table(ds)
+    np.testing.assert_allclose(t["mean"], raw_train.mean(axis=0), atol=1e-5)
+    np.testing.assert_allclose(t["max"], raw_train.max(axis=0), rtol=1e-5)
+
+
+def test_no_feature_matrix_is_explained(tiny):
+    text = _text_only(tiny)
+    reason = summaries.no_features_reason(text)
+    assert "encoder" in reason
+    with pytest.raises(ValueError, match="encoder"):
+        summaries.feature_table(text)
+    assert summaries.no_features_reason(tiny) is None
+    from dataclasses import replace
+
+    image = replace(text, modality="image")
+    assert "not materialised" in summaries.no_features_reason(image)
+
+
+def test_filter_features_is_literal_and_case_insensitive(tiny):
+    t = summaries.feature_table(tiny)
+    assert list(summaries.filter_features(t, "SEX")["feature"]) == ["sex=F", "sex=M"]
+    assert list(summaries.filter_features(t, "mg/dl")["feature"]) == ["glucose"]
+    assert summaries.filter_features(t, "(").empty  # not a regular expression
+    assert len(summaries.filter_features(t, "  ")) == 3
+
+
+def test_feature_groups_and_default_features(tiny):
+    groups = summaries.feature_groups_table(tiny)
+    assert groups.to_dict("records") == [
+        {"group": "sex", "n_columns": 2, "columns": "sex=F, sex=M"}
+    ]
+    assert summaries.default_features(tiny, k=2) == ["glucose", "sex=F"]
+    assert summaries.default_features(tiny, k=0) == []
+    from dataclasses import replace
+
+    X = tiny.train.X.copy()
+    X[:, 2] = 0.0  # a constant column is not worth a plot
+    flat = replace(tiny, train=replace(tiny.train, X=X))
+    assert summaries.default_features(flat, k=3) == ["glucose", "sex=F"]
+
+
+def test_sample_texts_are_seeded_and_verbatim(tiny):
+    a = summaries.sample_texts(tiny, "train", n=8, seed=1)
+    b = summaries.sample_texts(tiny, "train", n=8, seed=1)
+    pd.testing.assert_frame_equal(a, b)
+    assert list(a.columns) == ["id", "label", "text"]
+    assert len(a) == 8 and a["id"].is_unique
+    assert set(a["label"]) <= set(tiny.class_names)
+    everything = summaries.sample_texts(tiny, "train", n=1000, seed=0)
+    assert len(everything) == len(tiny.train)
+    assert SCRIPT in set(everything["text"])  # unchanged: escaping is the renderer's
+    with pytest.raises(ValueError, match="split must be one of"):
+        summaries.sample_texts(tiny, "dev")
+
+
+def test_sample_texts_needs_texts():
+    ds = load_dataset("synthetic")
+    with pytest.raises(ValueError, match="holds no texts"):
+        summaries.sample_texts(ds)
+
+
+def test_class_balance_figure(tiny):
+    fig = plots.class_balance_figure(tiny)
+    assert [t.type for t in fig.data] == ["bar", "bar"]
+    assert list(fig.data[0].x) == ["train", "val", "test"]
+    total = sum(np.sum(t.y) for t in fig.data)
+    assert total == 60
+
+
+def test_distribution_figure_shades_the_normal_range(tiny):
+    fig = plots.feature_distribution_figure(tiny, "glucose")
+    assert len(fig.data) == tiny.n_classes
+    for trace in fig.data:
+        assert np.sum(trace.y) == pytest.approx(1.0)  # share of its class
+    (rect,) = fig.layout.shapes
+    assert (rect.type, rect.x0, rect.x1) == ("rect", LOW, HIGH)
+    assert any("normal range" in a.text for a in fig.layout.annotations)
+    assert "mg/dL" in fig.layout.xaxis.title.text
+
+
+def test_distribution_figure_without_range_or_with_bad_name(tiny):
+    fig = plots.feature_distribution_figure(tiny, "sex=F", split="test")
+    assert not fig.layout.shapes
+    assert len(fig.data[0].x) == 2  # a binary column gets one bar per value
+    with pytest.raises(ValueError, match="Did you mean glucose"):
+        plots.feature_distribution_figure(tiny, "glucos")
+
+
+@pytest.mark.parametrize("rgb", [False, True])
+def test_image_grid_figure(rgb):
+    ds = _tiny(images_rgb=rgb)
+    fig = plots.image_grid_figure(ds, "val", n=5, seed=0, cols=3)
+    assert [t.type for t in fig.data] == ["image"] * 5
+    assert np.asarray(fig.data[0].z).shape == (4, 5, 3)
+    titles = [a.text for a in fig.layout.annotations]
+    assert len(titles) == 5 and set(titles) <= set(ds.class_names)
+
+
+def test_image_grid_needs_images(tiny):
+    with pytest.raises(ValueError, match="holds no images"):
+        plots.image_grid_figure(_text_only(tiny))
+
+
+def test_text_from_data_is_escaped_in_figures():
+    ds = _tiny(class_names=(SCRIPT, "<b>bold</b>"))
+    for fig in (
+        plots.class_balance_figure(ds),
+        plots.feature_distribution_figure(ds, "glucose"),
+        plots.image_grid_figure(ds, n=8),
+    ):
+        texts = [t.name for t in fig.data] + [a.text for a in fig.layout.annotations]
+        texts = [t for t in texts if t]
+        assert not any("<" in t for t in texts), texts
+        assert any("&lt;script&gt;" in t for t in texts)
+    assert plots.label(SCRIPT) == "&lt;script&gt;alert(1)&lt;/script&gt;"
+
+
+def test_models_table_reads_cards():
+    kw = {"n_features": 3, "n_classes": 2}
+    torch.manual_seed(0)
+    for i, metrics in enumerate([{"auc": 0.8}, {"auc": 0.9, "d_eff": 2.0}]):
+        save_model(
+            build_model("linear", **kw),
+            dataset="tiny",
+            architecture="linear",
+            arch_kwargs=kw,
+            penalty="l1",
+            strength=0.1 * (i + 1),
+            seed=i,
+            metrics=metrics,
+            model_id=f"tiny-{i}",
+        )
+    t = summaries.models_table(list_models("tiny"))
+    assert set(t["model_id"]) == {"tiny-0", "tiny-1"}
+    assert list(t.columns[:5]) == [
+        "model_id",
+        "architecture",
+        "penalty",
+        "strength",
+        "seed",
+    ]
+    assert {"metric: auc", "metric: d_eff", "created", "shipped"} <= set(t.columns)
+    assert not t["shipped"].any()
+    row = t.set_index("model_id").loc["tiny-0"]
+    assert np.isnan(row["metric: d_eff"]) and row["metric: auc"] == 0.8
+    assert summaries.models_table([]).empty

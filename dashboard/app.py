@@ -1,0 +1,29 @@
+"""SparseLens dashboard: ``streamlit run dashboard/app.py`` from the repository root.
+
+Only a router and a frame: page config, the shared sidebar, navigation. Each
+page lives in ``dashboard/app_pages/``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+# ``streamlit run`` puts this file's folder, not the repository, on sys.path.
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from dashboard import sidebar  # noqa: E402
+
+PAGES = [
+    st.Page("app_pages/data.py", title="Data", icon=":material/table_chart:"),
+    st.Page("app_pages/models.py", title="Models", icon=":material/model_training:"),
+]
+
+st.set_page_config(page_title="SparseLens", layout="wide")
+page = st.navigation(PAGES)
+sidebar.render()
+page.run()

@@ -1,0 +1,46 @@
+"""Download buttons for tables (CSV) and figures (standalone HTML).
+
+The file is produced only when the button is clicked (a callable ``data``), so
+a rerun does not serialise every figure; the plotly modebar already offers PNG.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+
+def file_name(*parts: object, suffix: str) -> str:
+    """A portable file name from ``parts`` (data-derived text is not trusted)."""
+    stem = "-".join(re.sub(r"[^A-Za-z0-9_.-]+", "_", str(p)) for p in parts)
+    return f"{stem.strip('._-') or 'download'}.{suffix}"
+
+
+def table(df: pd.DataFrame, name: str, *, key: str, label: str = "CSV") -> None:
+    """A button that downloads ``df`` as CSV named ``name``."""
+    st.download_button(
+        label,
+        data=functools.partial(df.to_csv, index=False),
+        file_name=name,
+        mime="text/csv",
+        key=key,
+        on_click="ignore",
+        icon=":material/download:",
+    )
+
+
+def figure(fig: go.Figure, name: str, *, key: str, label: str = "HTML") -> None:
+    """A button that downloads ``fig`` as a self-contained HTML file."""
+    st.download_button(
+        label,
+        data=functools.partial(fig.to_html, include_plotlyjs=True, full_html=True),
+        file_name=name,
+        mime="text/html",
+        key=key,
+        on_click="ignore",
+        icon=":material/download:",
+    )

@@ -40,8 +40,15 @@ class Preprocessing:
         ).astype(np.float32)
 
     def inverse_transform(self, X: np.ndarray) -> np.ndarray:
-        """Model inputs → original units (e.g. mg/dL), for display."""
-        return np.asarray(X, dtype=np.float64) * self.scale + self.center
+        """Model inputs → original units (e.g. mg/dL), for display.
+
+        Model inputs are float32 (about 7 significant digits), so the result is
+        rounded to a millionth of each feature's scale: a recorded 0 shows as 0,
+        not as 2.4e-07.
+        """
+        raw = np.asarray(X, dtype=np.float64) * self.scale + self.center
+        step = 10.0 ** np.floor(np.log10(self.scale * 1e-6))
+        return np.round(raw / step) * step + 0.0  # + 0.0 turns -0.0 into 0.0
 
     def gradient_to_original(self, grad: np.ndarray) -> np.ndarray:
         """Convert d f / d x (standardised) into d f / d x_raw (per original unit)."""

@@ -154,7 +154,7 @@ def feature_distribution_figure(
             annotation_position="top left",
         )
     missing = int((~ok).sum())
-    note = f", {missing} non-finite values left out" if missing else ""
+    note = f", {missing} missing values left out" if missing else ""
     fig.update_layout(
         barmode="overlay",
         title=f"{label(feature)} by class ({split}{note})",

@@ -31,6 +31,7 @@ FEATURE_COLUMNS = (
     "std",
     "min",
     "max",
+    "share_missing",
     "share_outside_normal",
 )
 
@@ -91,7 +92,7 @@ def no_features_reason(ds: Dataset) -> str | None:
 
 
 def original_units(ds: Dataset, split: str = "train") -> np.ndarray:
-    """The features of one split in original units.
+    """The features of one split in original units, NaN where a value was imputed.
 
     Returns
     -------
@@ -103,12 +104,16 @@ def original_units(ds: Dataset, split: str = "train") -> np.ndarray:
         The dataset has no feature matrix (text and image sets), or ``split``
         is not a split name.
     """
-    X = split_of(ds, split).X
-    if X is None:
+    part = split_of(ds, split)
+    if part.X is None:
         raise ValueError(no_features_reason(ds))
     if ds.preprocessing is None:
-        return np.asarray(X, dtype=np.float64)
-    return ds.preprocessing.inverse_transform(X)
+        X = np.asarray(part.X, dtype=np.float64)
+    else:
+        X = ds.preprocessing.inverse_transform(part.X)
+    if part.imputed is not None:
+        X[part.imputed] = np.nan  # an imputed median is not an observation
+    return X
 
 
 def feature_groups(ds: Dataset) -> dict[int, str]:
@@ -142,8 +147,9 @@ def feature_table(ds: Dataset, split: str = "train") -> pd.DataFrame:
     -------
     DataFrame
         Columns :data:`FEATURE_COLUMNS`. ``mean``, ``std``, ``min``, ``max`` are
-        in original units over the finite values; ``share_outside_normal`` is
-        the fraction of finite values below ``normal_low`` or above
+        in original units over the observed values (imputed ones are left
+        out); ``share_missing`` is the fraction left out; ``share_outside_normal``
+        is the fraction of observed values below ``normal_low`` or above
         ``normal_high``, NaN where the feature has no normal range.
 
     Raises
@@ -156,6 +162,7 @@ def feature_table(ds: Dataset, split: str = "train") -> pd.DataFrame:
     n_finite = finite.sum(axis=0)
     Xm = np.where(finite, X, np.nan)
     stats = _column_stats(Xm, n_finite)
+    stats["share_missing"] = 1.0 - n_finite / max(len(X), 1)
     group_of = feature_groups(ds)
     low = np.full(ds.n_features, np.nan)
     high = np.full(ds.n_features, np.nan)

@@ -60,7 +60,7 @@ def _to_parts(ds: Dataset) -> tuple[dict, dict[str, np.ndarray]]:
     arrays: dict[str, np.ndarray] = {}
     splits_meta = {}
     for split_name, split in ds.splits.items():
-        for field_name in ("y", "ids", "X", "images"):
+        for field_name in ("y", "ids", "X", "images", "imputed"):
             value = getattr(split, field_name)
             if value is not None:
                 arrays[f"{split_name}/{field_name}"] = value
@@ -107,6 +107,7 @@ def _from_parts(meta: dict, arrays: dict[str, np.ndarray]) -> Dataset:
             X=arrays.get(f"{split_name}/X"),
             texts=tuple(texts) if texts is not None else None,
             images=arrays.get(f"{split_name}/images"),
+            imputed=arrays.get(f"{split_name}/imputed"),
             meta={k: arrays[f"{split_name}/meta/{k}"] for k in smeta["meta_keys"]},
         )
     prep = meta["preprocessing"]

@@ -199,6 +199,7 @@ def _build(files: dict, *, cohort: str) -> Dataset:
         "training values; missing numeric values imputed with the training median "
         "(0 after scaling) plus a <column>_missing indicator; fac_* one-hot",
     )
+    imputed = np.isnan(X_raw)
     for col, median in medians.items():
         j = names.index(col)
         X_raw[:, j] = np.where(np.isnan(X_raw[:, j]), median, X_raw[:, j])
@@ -206,7 +207,7 @@ def _build(files: dict, *, cohort: str) -> Dataset:
 
     def split(idx: np.ndarray) -> Split:
         meta = {"sepsis": sepsis[idx], "time": time[idx], "event": event[idx]}
-        return Split(y=y[idx], ids=pid[idx], X=X[idx], meta=meta)
+        return Split(y=y[idx], ids=pid[idx], X=X[idx], imputed=imputed[idx], meta=meta)
 
     return Dataset(
         name="icu_rhc",

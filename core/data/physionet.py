@@ -469,7 +469,9 @@ def _build(files: dict, *, include_set_c: bool, balance: bool) -> Dataset:
 
     def split(idx: np.ndarray) -> Split:
         meta = {"set": sets[idx], "saps_i": saps[idx], "sofa": sofa[idx]}
-        return Split(y=y[idx], ids=records[idx], X=X[idx], meta=meta)
+        return Split(
+            y=y[idx], ids=records[idx], X=X[idx], imputed=absent[idx], meta=meta
+        )
 
     n_total = len(frame)
     missing_rate = {

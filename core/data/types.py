@@ -42,12 +42,13 @@ class Preprocessing:
     def inverse_transform(self, X: np.ndarray) -> np.ndarray:
         """Model inputs → original units (e.g. mg/dL), for display.
 
-        Model inputs are float32 (about 7 significant digits), so the result is
-        rounded to a millionth of each feature's scale: a recorded 0 shows as 0,
-        not as 2.4e-07.
+        Model inputs are float32 (relative precision 6e-8), so each value is
+        rounded to six significant digits of the magnitudes it came from: a
+        recorded 0 or 1 shows as 0 or 1, not as 2.4e-07 or 0.99999997.
         """
         raw = np.asarray(X, dtype=np.float64) * self.scale + self.center
-        step = 10.0 ** np.floor(np.log10(self.scale * 1e-6))
+        magnitude = np.abs(raw) + np.abs(self.center) + self.scale
+        step = 10.0 ** np.floor(np.log10(magnitude * 1e-6))
         return np.round(raw / step) * step + 0.0  # + 0.0 turns -0.0 into 0.0
 
     def gradient_to_original(self, grad: np.ndarray) -> np.ndarray:
@@ -72,6 +73,9 @@ class Split:
     texts : tuple of str, or None
         Raw text, for text datasets.
     images : array of shape (n_samples, H, W) or (n_samples, H, W, 3), uint8, or None
+    imputed : array of shape (n_samples, n_features), bool, or None
+        True where a missing value was imputed (statistics and plots of
+        original values leave those out); None when nothing was imputed.
     meta : mapping of str to array of shape (n_samples,)
         Per-example side information (synthetic region, sepsis flag, ...).
     """
@@ -81,6 +85,7 @@ class Split:
     X: np.ndarray | None = None
     texts: tuple[str, ...] | None = None
     images: np.ndarray | None = None
+    imputed: np.ndarray | None = None
     meta: Mapping[str, np.ndarray] = field(default_factory=dict)
 
     def __len__(self) -> int:

@@ -64,13 +64,15 @@ else:
     shown = summaries.filter_features(table, query)
     st.caption(
         f"{len(shown)} of {len(table)} features. Statistics are over the training "
-        "split in original units; *share_outside_normal* is the fraction of "
-        "values outside the normal range, where one is known."
+        "split in original units, over observed values (imputed ones, counted in "
+        "*share_missing*, are left out); *share_outside_normal* is the fraction "
+        "of observed values outside the normal range, where one is known."
     )
     st.dataframe(
         shown,
         hide_index=True,
         column_config={
+            "share_missing": PERCENT,
             "share_outside_normal": PERCENT,
             **dict.fromkeys(
                 ["normal_low", "normal_high", "mean", "std", "min", "max"], NUMBER

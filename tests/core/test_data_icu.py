@@ -346,3 +346,21 @@ def test_malformed_stay_file_names_member(tmp_home, shared_data):
     (tmp_home / "Outcomes-a.txt").write_text("RecordID,In-hospital_death\n1,0\n")
     with pytest.raises(DataCorruptError, match=r"set-a\.tar\.gz: member 1\.txt"):
         load_dataset("icu_physionet2012", download=False)
+
+
+@pytest.mark.parametrize("name", ["icu_rhc", "icu_physionet2012"])
+def test_imputed_mask_marks_exactly_the_missing_values(name):
+    ds = load_dataset(name)
+    names = list(ds.feature_names)
+    for split in ds.splits.values():
+        assert split.imputed is not None and split.imputed.shape == split.X.shape
+        flags = ds.preprocessing.inverse_transform(split.X)
+        expected = np.zeros_like(split.imputed)
+        for group, cols in ds.feature_groups.items():
+            if f"{group}_missing" not in names:
+                continue  # one-hot groups and complete variables: nothing imputed
+            missing = flags[:, names.index(f"{group}_missing")] == 1
+            for j in cols:
+                if not names[j].endswith(("_missing", "_count")):
+                    expected[:, j] = missing
+        np.testing.assert_array_equal(split.imputed, expected)

@@ -25,11 +25,16 @@ def test_robust_scaling_uses_median_and_iqr_and_survives_constant_columns():
 
 
 def test_inverse_transform_recovers_original_units_and_shows_zero_as_zero():
-    X = np.array([[0.0, 7.35], [250.0, 7.45], [63.0, 7.4]])
+    rare = np.zeros(300)
+    rare[:2] = 1.0  # a rare indicator: standardised to about 12
+    X = np.column_stack(
+        [np.resize([0.0, 250.0, 63.0], 300), np.resize([7.35, 7.45], 300), rare]
+    )
     prep = fit_scaler(X, "zscore")
     back = prep.inverse_transform(prep.transform(X))  # through float32
     np.testing.assert_allclose(back, X, rtol=1e-6)
     assert back[0, 0] == 0.0 and not np.signbit(back[0, 0])
+    assert set(np.unique(back[:, 2])) == {0.0, 1.0}
 
 
 def test_unknown_scaling_is_rejected():

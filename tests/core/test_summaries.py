@@ -284,3 +284,19 @@ def test_models_table_reads_cards():
     row = t.set_index("model_id").loc["tiny-0"]
     assert np.isnan(row["metric: d_eff"]) and row["metric: auc"] == 0.8
     assert summaries.models_table([]).empty
+
+
+def test_imputed_values_are_left_out_of_statistics_and_plots():
+    ds = _tiny()
+    raw, tr = ds.info["raw"], ds.info["tr"]
+    imputed = np.zeros((len(tr), 3), dtype=bool)
+    imputed[:10, 0] = True  # pretend the first ten glucose values were imputed
+    train = Split(y=ds.train.y, ids=ds.train.ids, X=ds.train.X, imputed=imputed)
+    ds = Dataset(**{**ds.__dict__, "train": train})
+    t = summaries.feature_table(ds).set_index("feature")
+    assert t.loc["glucose", "mean"] == pytest.approx(raw[tr][10:, 0].mean())
+    assert t.loc["glucose", "share_missing"] == pytest.approx(10 / len(tr))
+    assert t.loc["sex=F", "share_missing"] == 0
+    fig = plots.feature_distribution_figure(ds, "glucose")
+    assert sum(int(tr_.name.split("n=")[1].rstrip(")")) for tr_ in fig.data) == 20
+    assert "10 missing values left out" in fig.layout.title.text

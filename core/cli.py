@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from tqdm.auto import tqdm
 
@@ -132,6 +133,56 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def _epoch_bar(total: int, desc: str):
+    """A tqdm bar over epochs and the progress callback that advances it."""
+    bar = tqdm(total=total, desc=desc, unit="epoch", leave=False)
+
+    def progress(epoch: int, epochs: int, record: dict) -> None:
+        bar.total = epochs
+        bar.set_postfix(
+            loss=f"{record['train_loss']:.4f}", val_auc=f"{record['val_auc']:.3f}"
+        )
+        bar.update(1)
+
+    return bar, progress
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from core.data import load_dataset
+    from core.penalties import make_penalty
+    from core.train import TrainConfig, store_result, train
+
+    ds = load_dataset(args.dataset, args.data_dir)
+    groups = ds.feature_groups if args.groups == "dataset" else None
+    penalty = make_penalty(args.penalty, args.strength, groups=groups)
+    config = TrainConfig(epochs=args.epochs, seed=args.seed, patience=args.patience)
+    bar, progress = _epoch_bar(config.resolved(ds.name, args.model).epochs, args.model)
+    with bar:
+        result = train(ds, args.model, [penalty], config, progress=progress)
+    stored = store_result(result, ds, model_id=args.id, store=args.store)
+    metrics = " ".join(f"{k}={v:.4g}" for k, v in result.test_metrics.items())
+    print(f"stored {stored.card.model_id} in {stored.path.parent}")
+    print(f"test: {metrics} (best epoch {result.best_epoch} of {len(result.history)})")
+    return 0
+
+
+def cmd_table1(args: argparse.Namespace) -> int:
+    from core import table1
+    from core.data import load_dataset
+
+    ds = load_dataset(args.dataset, args.data_dir)
+    rows = table1.rows_for(ds.name)
+    bar = tqdm(total=len(rows) * args.seeds, desc=f"table1 {ds.name}", unit="model")
+    with bar:
+        table = table1.table1(
+            ds, args.seeds, epochs=args.epochs, on_result=lambda *_: bar.update(1)
+        )
+    csv_path, md_path = table1.write_table(table, Path(args.out))
+    print(table1.to_markdown(table))
+    print(f"wrote {csv_path} and {md_path}")
+    return 0
+
+
 def _print_table(header: list[str], rows: list[list[str]]) -> None:
     widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=False)]
     for line in [header, ["-" * w for w in widths], *rows]:
@@ -166,6 +217,44 @@ def build_parser() -> argparse.ArgumentParser:
         help="check files only; do not parse to get sizes",
     )
     p.set_defaults(func=cmd_datasets)
+
+    p = sub.add_parser("train", help="train one model and store it with its card")
+    p.add_argument("--dataset", required=True)
+    p.add_argument(
+        "--model", required=True, help="linear, mlp, cnn6, cnn_digits or cnn9"
+    )
+    p.add_argument(
+        "--penalty",
+        default="none",
+        choices=["none", "l1_weights", "grad_l1", "group_l1"],
+    )
+    p.add_argument(
+        "--strength",
+        type=float,
+        default=0.0,
+        help="λ_θ (l1_weights), the ratio r of λ_∇ = r·CE₀/G₀ (grad_l1), λ (group_l1)",
+    )
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--epochs", type=int, help="default: the paper's for the dataset")
+    p.add_argument("--patience", type=int, default=10, help="early-stopping patience")
+    p.add_argument(
+        "--groups",
+        choices=["features", "dataset"],
+        default="dataset",
+        help="group LASSO groups: one per input column, or the dataset's groups",
+    )
+    p.add_argument("--id", help="model ID (default: dataset-model-penalty-seed-time)")
+    p.add_argument(
+        "--store", type=Path, help="store folder (default: $SPARSELENS_MODELS)"
+    )
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("table1", help="train the Neural LASSO Table 1 rows over seeds")
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--epochs", type=int, help="default: the paper's for the dataset")
+    p.add_argument("--out", required=True, help="CSV file; the Markdown goes beside it")
+    p.set_defaults(func=cmd_table1)
 
     p = sub.add_parser("models", help="list stored models (yours and the shipped ones)")
     p.add_argument("--dataset", help="only models trained on this dataset")

@@ -14,8 +14,10 @@ in ``assets/models`` (read-only).
 from __future__ import annotations
 
 import json
+import os
 import platform
 import re
+import shutil
 import warnings
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -275,3 +277,27 @@ def load_model(model_id: str | Path) -> tuple[nn.Module, ModelCard]:
             f"Weights of {card.model_id} do not fit architecture {card.architecture}: {exc}"
         ) from exc
     return model.eval(), card
+
+
+def delete_model(model_id: str) -> Path:
+    """Delete a model from the user's store; shipped models cannot be deleted.
+
+    The folder is first renamed to a hidden name (invisible to listings), then
+    removed, so a crash midway never leaves a half-deleted model that loads.
+
+    Raises
+    ------
+    UnknownNameError
+        No such model in the user's store.
+    ValueError
+        The model is a shipped one (in ``assets/models``).
+    """
+    stored = find_model(model_id)
+    if stored.shipped:
+        raise ValueError(
+            f"{model_id} is a shipped model in {SHIPPED_DIR}; it cannot be deleted"
+        )
+    trash = stored.path.with_name(f".{stored.path.name}.deleting")
+    os.rename(stored.path, trash)
+    shutil.rmtree(trash)
+    return stored.path

@@ -19,7 +19,7 @@ N_REGIONS = 6
 OFFSET = 10.0
 
 
-def make_synthetic(n_per_region: int = 1000, seed: int = 0) -> tuple[np.ndarray, ...]:
+def make_synthetic(n_per_region: int = 5000, seed: int = 0) -> tuple[np.ndarray, ...]:
     """Draw the raw synthetic set.
 
     Returns
@@ -99,6 +99,6 @@ register(
         summary="Neural LASSO sparse synthetic set (49-d, 6 regions)",
         source="generated",
         build=_build,
-        options={"n_per_region": 1000, "seed": 0},
+        options={"n_per_region": 5000, "seed": 0},
     )
 )

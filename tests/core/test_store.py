@@ -9,7 +9,15 @@ import torch
 
 from core.errors import ModelStoreError, UnknownNameError
 from core.models import build_model
-from core.store import CARD, WEIGHTS, find_model, list_models, load_model, save_model
+from core.store import (
+    CARD,
+    WEIGHTS,
+    delete_model,
+    find_model,
+    list_models,
+    load_model,
+    save_model,
+)
 
 KW = {"n_features": 7, "n_classes": 2, "hidden": [5, 3], "dropout": 0.2}
 
@@ -125,3 +133,18 @@ def test_loading_never_unpickles(monkeypatch):
     monkeypatch.setattr(pickle, "loads", forbidden)
     monkeypatch.setattr(torch, "load", forbidden)
     load_model("m1")
+
+
+def test_delete_removes_a_user_model_but_never_a_shipped_one(monkeypatch, tmp_path):
+    _stored("gone")
+    delete_model("gone")
+    assert list_models() == []
+    with pytest.raises(UnknownNameError):
+        delete_model("gone")
+    import core.store as store_mod
+
+    monkeypatch.setattr(store_mod, "SHIPPED_DIR", tmp_path)
+    _stored("keep", store=tmp_path)
+    with pytest.raises(ValueError, match="shipped"):
+        delete_model("keep")
+    assert find_model("keep").shipped

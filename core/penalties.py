@@ -16,7 +16,7 @@ Scardapane et al. (2017), "Group sparse regularization for deep neural networks"
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -26,6 +26,9 @@ from core.errors import UnknownNameError
 from core.gradients import score_gradient
 from core.models import first_linear
 from core.prox import block_soft_threshold
+
+#: ``step(param)``: the step size the optimizer just used on ``param``.
+StepSize = Callable[[torch.Tensor], "float | torch.Tensor"]
 
 
 class Penalty:
@@ -45,11 +48,18 @@ class Penalty:
     def term(
         self, model: nn.Module, x: torch.Tensor, logits: torch.Tensor
     ) -> torch.Tensor | None:
-        """The penalty's contribution to the batch loss, or None."""
+        """The penalty's differentiable contribution to the batch loss, or None."""
         return None
 
-    def prox(self, model: nn.Module, step: float) -> None:
-        """Proximal step after an optimizer step of size ``step``."""
+    def value(self, model: nn.Module, x: torch.Tensor, logits: torch.Tensor) -> float:
+        """The penalty's value on a batch (for monitoring the objective)."""
+        term = self.term(model, x, logits)
+        return 0.0 if term is None else term.item()
+
+    def prox(self, model: nn.Module, step: StepSize) -> None:
+        """Proximal step after an optimizer step; ``step(param)`` is the step size
+        the optimizer just used for each entry of ``param`` (a float or a tensor
+        shaped like it)."""
 
     def describe(self) -> dict:
         """What the model card records about this penalty."""
@@ -103,9 +113,15 @@ class InputGradientL1(Penalty):
 class GroupLasso(Penalty):
     """λ Σ_g √|g| ‖W₁[:, g]‖₂ on the first linear layer, as a proximal step.
 
-    After every optimizer step of size η, each group of input columns is
-    block-soft-thresholded with ``η λ √|g|``, so a switched-off feature's weights
-    are exactly zero (not merely small, as with a subgradient).
+    After every optimizer step, each group of input columns is
+    block-soft-thresholded with ``η_g λ √|g|``, so a switched-off feature's
+    weights are exactly zero (not merely small, as with a subgradient). ``η_g``
+    is the step the optimizer took on that group: the learning rate for SGD,
+    Adam's per-entry step ``lr / (√v̂ + ε)`` averaged over the group. Using
+    Adam's preconditioned step keeps the prox on the scale of the gradients, so
+    a feature is switched off roughly when its loss gradient falls below
+    ``λ √|g|`` (the group LASSO's optimality condition), not when Adam's
+    normalised steps happen to be small.
 
     Parameters
     ----------
@@ -137,11 +153,26 @@ class GroupLasso(Penalty):
         sizes = torch.tensor([len(c) for c in groups.values()], dtype=torch.float32)
         return torch.as_tensor(group_of), sizes.sqrt()
 
+    def value(self, model, x, logits):
+        layer = first_linear(model)
+        group_of, root_size = self._layout(layer.in_features)
+        with torch.no_grad():
+            sq = torch.zeros_like(root_size).index_add_(
+                0, group_of, layer.weight.pow(2).sum(0)
+            )
+            return float(self.strength * (root_size * sq.sqrt()).sum())
+
     def prox(self, model, step):
         layer = first_linear(model)
         group_of, root_size = self._layout(layer.in_features)
         with torch.no_grad():
-            thresholds = (step * self.strength * root_size).to(layer.weight.dtype)
+            per_entry = torch.as_tensor(step(layer.weight), dtype=layer.weight.dtype)
+            per_column = per_entry.expand_as(layer.weight).mean(dim=0)
+            sums = torch.zeros_like(root_size).index_add_(0, group_of, per_column)
+            counts = torch.zeros_like(root_size).index_add_(
+                0, group_of, torch.ones_like(per_column)
+            )
+            thresholds = sums / counts * self.strength * root_size
             layer.weight.copy_(block_soft_threshold(layer.weight, group_of, thresholds))
 
     def describe(self):

@@ -22,6 +22,7 @@ from torch import nn
 from core.data import Dataset, Split
 from core.data.images import pixels
 from core.errors import SparseLensError
+from core.gradients import evaluating
 from core.metrics import auc_and_accuracy, evaluate, predict_proba, surviving_features
 from core.models import build_model
 from core.penalties import GroupLasso, Penalty
@@ -49,9 +50,11 @@ class TrainConfig:
     lr : float, optional
         1e-3 for Adam, 1e-2 for SGD.
     patience : int, optional
-        Stop after this many epochs without a better validation score (AUC
-        for two classes, accuracy otherwise) and keep the best epoch; None
-        trains every epoch and keeps the best.
+        Stop after this many epochs without a lower validation objective
+        (cross-entropy plus the penalties, i.e. what training minimises) and
+        keep the best epoch; None trains every epoch and keeps the best.
+        Monitoring the regularised objective, not AUC, keeps a sparsity
+        penalty from being undone by restoring an early, dense epoch.
     """
 
     epochs: int | None = None
@@ -109,9 +112,49 @@ class TrainResult:
     extras: dict = field(default_factory=dict)
 
 
-def _score(proba: np.ndarray, y: np.ndarray) -> float:
-    auc, accuracy = auc_and_accuracy(proba, y)
-    return auc if proba.shape[1] == 2 and not math.isnan(auc) else accuracy
+def step_sizes(
+    opt: torch.optim.Optimizer,
+) -> Callable[[torch.Tensor], float | torch.Tensor]:
+    """The step size the optimizer's last step used on each entry of a parameter.
+
+    SGD: the learning rate. Adam: ``lr / (√v̂ + ε)`` per entry, with v̂ the
+    bias-corrected second moment (the update was that times the first moment).
+    """
+
+    def step(param: torch.Tensor) -> float | torch.Tensor:
+        group = next(
+            g for g in opt.param_groups if any(p is param for p in g["params"])
+        )
+        state = opt.state.get(param, {})
+        if not isinstance(opt, torch.optim.Adam) or "exp_avg_sq" not in state:
+            return group["lr"]
+        beta2 = group["betas"][1]
+        v_hat = state["exp_avg_sq"] / (1 - beta2 ** float(state["step"]))
+        return group["lr"] / (v_hat.sqrt() + group["eps"])
+
+    return step
+
+
+def validation_objective(
+    model: nn.Module,
+    X: np.ndarray,
+    y: np.ndarray,
+    penalties: Sequence[Penalty],
+    batch_size: int = 1024,
+) -> float:
+    """Mean cross-entropy plus every penalty's value, in eval mode."""
+    needs_grad = any(p.needs_input_grad for p in penalties)
+    total = 0.0
+    with evaluating(model), torch.set_grad_enabled(needs_grad):
+        for start in range(0, len(X), batch_size):
+            x = torch.as_tensor(X[start : start + batch_size], dtype=torch.float32)
+            x.requires_grad_(needs_grad)
+            logits = model(x)
+            target = torch.as_tensor(y[start : start + batch_size], dtype=torch.long)
+            loss = nn.functional.cross_entropy(logits, target)
+            loss = loss + sum(p.value(model, x, logits) for p in penalties)
+            total += loss.item() * len(x)
+    return total / len(X)
 
 
 def train(
@@ -167,7 +210,7 @@ def train(
         p.calibrate(model, x0, ce0)
 
     history: list[dict] = []
-    best = (-math.inf, 0, copy.deepcopy(model.state_dict()))
+    best = (math.inf, 0, copy.deepcopy(model.state_dict()))
     for epoch in range(1, cfg.epochs + 1):
         start = time.perf_counter()
         model.train()
@@ -186,25 +229,25 @@ def train(
             if not torch.isfinite(loss):
                 raise TrainingDivergedError(
                     f"Training diverged at epoch {epoch}, batch {b + 1}: the loss is "
-                    f"{float(loss)}. Lower the penalty strength or the learning rate; "
+                    f"{loss.item()}. Lower the penalty strength or the learning rate; "
                     "nothing was stored."
                 )
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            lr_now = opt.param_groups[0]["lr"]
             for p in penalties:
-                p.prox(model, lr_now)
+                p.prox(model, step_sizes(opt))
             sums += (ce.item() * len(idx), loss.item() * len(idx))
         if schedule is not None:
             schedule.step()
         proba = predict_proba(model, X_va)
         val_auc, val_acc = auc_and_accuracy(proba, ds.val.y)
-        score = _score(proba, ds.val.y)
+        objective = validation_objective(model, X_va, ds.val.y, penalties)
         record = {
             "epoch": epoch,
             "train_ce": sums[0] / len(Xt),
             "train_loss": sums[1] / len(Xt),
+            "val_objective": objective,
             "val_auc": val_auc,
             "val_accuracy": val_acc,
             "seconds": time.perf_counter() - start,
@@ -212,8 +255,8 @@ def train(
         history.append(record)
         if progress is not None:
             progress(epoch, cfg.epochs, record)
-        if score > best[0]:
-            best = (score, epoch, copy.deepcopy(model.state_dict()))
+        if objective < best[0]:
+            best = (objective, epoch, copy.deepcopy(model.state_dict()))
         elif cfg.patience is not None and epoch - best[1] >= cfg.patience:
             break
 

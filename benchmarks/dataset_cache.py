@@ -1,6 +1,6 @@
 """Parsed-dataset cache speed-up: a fresh parse against a cached load, same run.
 
-    .venv/bin/python benchmarks/dataset_cache.py [name ...]
+    .venv/bin/python -m benchmarks.dataset_cache [name ...]
 
 Prints, per dataset, the seconds for a parse from the raw files (cache off), a
 load from the parsed cache, and their ratio. Uses the data home of the

@@ -120,6 +120,21 @@ def default_model_id(dataset: str, architecture: str, penalty: str, seed: int) -
     return f"{dataset}-{architecture}-{penalty}-s{seed}-{stamp}"
 
 
+def check_new_model_id(model_id: str, store: Path | None = None) -> None:
+    """Raise ValueError unless ``model_id`` is well formed and free in ``store``.
+
+    Lets a caller refuse a bad ID before spending time on training.
+    """
+    if not _ID_PATTERN.match(model_id):
+        raise ValueError(
+            f"Model ID {model_id!r} must start with a letter or digit and use only "
+            "letters, digits, '_', '.' and '-' (at most 128 characters)."
+        )
+    store = store or models_dir()
+    if (store / model_id).exists():
+        raise ValueError(f"A model named {model_id!r} already exists in {store}")
+
+
 def save_model(
     model: nn.Module,
     *,
@@ -145,14 +160,8 @@ def save_model(
     """
     store = writable_dir(store or models_dir(), "model store", MODELS_ENV)
     model_id = model_id or default_model_id(dataset, architecture, penalty, seed)
-    if not _ID_PATTERN.match(model_id):
-        raise ValueError(
-            f"Model ID {model_id!r} must start with a letter or digit and use only "
-            "letters, digits, '_', '.' and '-' (at most 128 characters)."
-        )
+    check_new_model_id(model_id, store)
     target = store / model_id
-    if target.exists():
-        raise ValueError(f"A model named {model_id!r} already exists in {store}")
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     bad = [
         k

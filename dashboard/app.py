@@ -20,7 +20,8 @@ from dashboard import sidebar  # noqa: E402
 
 PAGES = [
     st.Page("app_pages/data.py", title="Data", icon=":material/table_chart:"),
-    st.Page("app_pages/models.py", title="Models", icon=":material/model_training:"),
+    st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("app_pages/models.py", title="Models", icon=":material/inventory_2:"),
 ]
 
 st.set_page_config(page_title="SparseLens", layout="wide")

@@ -88,11 +88,27 @@ def _model(path: str, sha256: str) -> tuple[nn.Module, ModelCard]:
     return model, card
 
 
+def _stored_model(model_id: str) -> tuple[nn.Module, ModelCard]:
+    stored = find_model(model_id)
+    return _model(str(stored.path), stored.card.sha256)
+
+
 def require_model(model_id: str) -> tuple[nn.Module, ModelCard]:
     """A stored model in eval mode with frozen parameters, and its card.
 
     The model is shared by every session (``st.cache_resource``): never train
     or modify it in place.
     """
-    stored = guarded(find_model, model_id)
-    return guarded(_model, str(stored.path), stored.card.sha256)
+    return guarded(_stored_model, model_id)
+
+
+def model_or_none(model_id: str) -> tuple[nn.Module, ModelCard] | None:
+    """Like :func:`require_model`, but an error is shown and the page goes on.
+
+    For pages that can still offer something for a broken model (deleting it).
+    """
+    try:
+        return _stored_model(model_id)
+    except (SparseLensError, ValueError) as exc:
+        st.error(str(exc))
+        return None

@@ -12,7 +12,8 @@ from core.store import StoredModel, list_models
 from dashboard import state
 
 
-def _model_label(m: StoredModel) -> str:
+def model_label(m: StoredModel) -> str:
+    """How a stored model is named in pickers: ID, penalty and strength."""
     c = m.card
     text = f"{c.model_id} · {c.penalty} λ={c.strength:g}"
     return f"{text} · shipped" if m.shipped else text
@@ -56,12 +57,16 @@ def render() -> None:
         for w in caught:  # unreadable model cards are skipped, but said so
             st.warning(str(w.message))
         by_id = {m.card.model_id: m for m in stored}
+        key = state.for_dataset(state.MODELS, name)
+        new = st.session_state.pop(state.NEW_MODEL, None)
+        if new in by_id:  # just trained on the Train page: choose it
+            st.session_state[key] = [*st.session_state.get(key, []), new]
         if by_id:
             st.multiselect(
                 "Stored models",
                 list(by_id),
-                key=state.for_dataset(state.MODELS, name),
-                format_func=lambda i: _model_label(by_id[i]),
+                key=key,
+                format_func=lambda i: model_label(by_id[i]),
                 help="Models trained on this dataset: yours first, then shipped ones.",
             )
         else:

@@ -23,8 +23,30 @@ DOWNLOAD_FEATURES = "data.download_features"
 DOWNLOAD_SAMPLES = "data.download_samples"
 DOWNLOAD_IMAGES = "data.download_images"
 
+# Train page.
+TRAIN_ARCHITECTURE = "train.architecture"  # per dataset
+TRAIN_PENALTY = "train.penalty"  # per dataset and architecture
+TRAIN_FORM = "train.form"
+TRAIN_STRENGTH = "train.strength"  # per dataset, architecture and penalty
+TRAIN_GROUPS = "train.groups"  # per dataset
+TRAIN_EPOCHS = "train.epochs"  # per dataset and architecture
+TRAIN_SEED = "train.seed"
+TRAIN_MODEL_ID = "train.model_id"
+TRAIN_SUBMIT = "train.submit"
+DOWNLOAD_HISTORY = "train.download_history"
+# Not widgets: what the last training run of this session produced, and a model
+# ID the sidebar should choose on its next run.
+LAST_TRAINED = "train.last_trained"
+NEW_MODEL = "train.new_model"
+
 # Models page.
 DOWNLOAD_MODELS = "models.download_table"
+CARD_MODEL = "models.card"  # per dataset
+DELETE_CONFIRM = "models.delete_confirm"  # per model
+DELETE = "models.delete"
+DOWNLOAD_COMPARISON = "models.download_comparison"
+DOWNLOAD_TABLE1 = "models.download_table1"
+NOTICE = "models.notice"  # not a widget: what the last deletion did
 
 
 def download_key(prefix: str, name: str) -> str:
@@ -43,3 +65,12 @@ def for_dataset(key: str, dataset: str) -> str:
     its defaults again.)
     """
     return f"{key}[{dataset}]"
+
+
+def for_setting(key: str, *parts: str) -> str:
+    """The key of a widget whose default depends on several choices.
+
+    E.g. the strength field, keyed by dataset, architecture and penalty, starts
+    from that combination's Table 1 strength whenever one of them changes.
+    """
+    return f"{key}[{'/'.join(parts)}]"

@@ -300,3 +300,127 @@ def test_imputed_values_are_left_out_of_statistics_and_plots():
     fig = plots.feature_distribution_figure(ds, "glucose")
     assert sum(int(tr_.name.split("n=")[1].rstrip(")")) for tr_ in fig.data) == 20
     assert "10 missing values left out" in fig.layout.title.text
+
+
+def _card(model_id: str, **fields):
+    from core.store import ModelCard
+
+    return ModelCard(
+        model_id=model_id,
+        dataset="tiny",
+        architecture=fields.pop("architecture", "mlp"),
+        arch_kwargs={"n_features": 3, "n_classes": 2},
+        **fields,
+    )
+
+
+def _stored(*cards):
+    from pathlib import Path
+
+    from core.store import StoredModel
+
+    return [StoredModel(c, Path(c.model_id), shipped=False) for c in cards]
+
+
+def test_trainable_architectures_follow_the_inputs(tiny):
+    assert summaries.trainable_architectures(tiny) == ["linear", "mlp"]
+    assert summaries.no_training_reason(tiny) is None
+    text = _text_only(tiny)
+    assert summaries.trainable_architectures(text) == []
+    assert "sparse-decision-layer" in summaries.no_training_reason(text)
+    from dataclasses import replace
+
+    for name, cnn in [("digits", "cnn_digits"), ("mnist", "cnn6"), ("cifar10", "cnn9")]:
+        assert cnn in summaries.trainable_architectures(replace(tiny, name=name))
+    assert summaries.trainable_architectures(replace(tiny, name="mnist")) == ["cnn6"]
+    from core.models import architecture_names
+
+    everything = {a for archs in summaries.IMAGE_ARCHITECTURES.values() for a in archs}
+    assert everything <= set(architecture_names())
+
+
+def test_group_lasso_is_offered_only_where_features_have_columns():
+    from core.penalties import PENALTIES
+
+    assert set(summaries.PENALTY_NAMES) == set(PENALTIES)
+    assert summaries.penalties_for("mlp") == list(summaries.PENALTY_NAMES)
+    assert "group_l1" not in summaries.penalties_for("cnn6")
+    assert set(summaries.STRENGTH_MEANING) == set(summaries.PENALTY_NAMES) - {"none"}
+
+
+def test_table1_strength_prefers_the_exact_row():
+    from core.table1 import Row
+
+    rows = {
+        "a": (Row("L1", "linear", "l1_weights", 1e-3), Row("G", "mlp", "grad_l1", 0.1)),
+        "b": (Row("G", "mlp", "grad_l1", 0.01), Row("C", "cnn6", "grad_l1", 0.5)),
+    }
+    assert summaries.table1_strength(rows, "b", "mlp", "grad_l1")[0] == 0.01
+    strength, source = summaries.table1_strength(rows, "c", "cnn6", "grad_l1")
+    assert strength == 0.5 and "no Table 1 row for c · cnn6" in source
+    assert summaries.table1_strength(rows, "b", "cnn9", "grad_l1")[0] == 0.1
+    assert summaries.table1_strength(rows, "a", "mlp", "group_l1")[0] == 0.0
+    assert summaries.table1_strength(rows, "a", "mlp", "none") == (0.0, "no penalty")
+
+
+def test_table1_view_groups_seeds_and_keeps_common_features():
+    from core.table1 import Row
+
+    rows = (Row("MLP normal", "mlp", "none"), Row("MLP group", "mlp", "group_l1", 1.0))
+    cards = [
+        _card("extra", penalty="grad_l1", strength=0.2, metrics={"auc": 0.7}),
+        _card(
+            "g0",
+            penalty="group_l1",
+            strength=1.0,
+            metrics={"auc": 0.8, "d_eff": 2.0},
+            training={"surviving_features": ["glucose", "sex=F"]},
+        ),
+        _card(
+            "g1",
+            penalty="group_l1",
+            strength=1.0,
+            seed=1,
+            metrics={"auc": 0.9, "d_eff": 4.0},
+            training={"surviving_features": ["sex=F", "glucose", "sex=M"]},
+        ),
+        _card("plain", metrics={"auc": 0.95, "accuracy": 0.9}),
+        _card("longer", metrics={"auc": 0.97}, training={"config": {"epochs": 50}}),
+    ]
+    view = summaries.table1_view(_stored(*cards), rows)
+    assert list(view["model"]) == [
+        "MLP normal",
+        "MLP normal",  # another number of epochs is another configuration
+        "MLP group",
+        "mlp · grad_l1",
+    ]
+    assert view["epochs"].iloc[1] == 50 and np.isnan(view["epochs"].iloc[0])
+    group = view.set_index("model").loc["MLP group"]
+    assert (group["n_models"], group["seeds"]) == (2, "0, 1")
+    assert group["auc"] == pytest.approx(0.85)
+    assert group["auc_sd"] == pytest.approx(np.std([0.8, 0.9], ddof=1))
+    assert group["d_eff"] == pytest.approx(3.0) and np.isnan(group["theta_l1"])
+    assert group["n_surviving_features"] == 2.5
+    assert group["surviving_features"] == "glucose, sex=F"  # kept by both seeds
+    plain = view.iloc[0]
+    assert np.isnan(plain["auc_sd"]) and plain["surviving_features"] == ""
+    assert summaries.table1_view([]).empty
+    assert list(summaries.table1_view([]).columns) == list(view.columns)
+
+
+def test_model_comparison_figure():
+    cards = [
+        _card("a", metrics={"auc": 0.9, "theta_l1": 10.0, "d_eff": 3.0}),
+        _card(SCRIPT, metrics={"auc": 0.8}),
+    ]
+    fig = plots.model_comparison_figure(cards)
+    assert [t.type for t in fig.data] == ["bar"] * len(plots.COMPARED_METRICS)
+    auc, theta, _ = fig.data
+    assert list(auc.x) == [0.9, 0.8] and list(auc.y)[0] == "a"
+    assert list(theta.text) == ["10", "n/a"]
+    assert list(auc.marker.color) == list(theta.marker.color)  # a colour per model
+    titles = [a.text for a in fig.layout.annotations]
+    assert titles == ["AUC", "‖θ‖₁", "D_eff"]
+    assert not any("<" in y for y in auc.y)  # model IDs are escaped
+    with pytest.raises(ValueError, match="at least one model"):
+        plots.model_comparison_figure([])

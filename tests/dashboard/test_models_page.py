@@ -1,0 +1,266 @@
+"""The Train and Models pages: training from the browser, comparing, deleting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+import core.store
+from core import summaries
+from core.data import availability, dataset_names
+from core.models import build_model
+from core.store import list_models, save_model
+from core.table1 import ROWS
+from core.train import default_epochs
+from dashboard import state
+
+APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
+TRAIN_PAGE = "app_pages/train.py"
+MODELS_PAGE = "app_pages/models.py"
+TIMEOUT = 180  # the first load of a dataset parses its raw files
+BC = "breast_cancer"  # 569 rows: two epochs take a second or two
+
+
+def _require(name: str) -> None:
+    if name not in dataset_names() or not availability(name).available:
+        pytest.skip(f"dataset {name} is not available here")
+
+
+def _app(dataset: str, page: str) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    at.selectbox(key=state.DATASET).set_value(dataset).run()
+    at.switch_page(page).run()
+    _ok(at)
+    return at
+
+
+def _ok(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def _choose(at: AppTest, dataset: str, architecture: str, penalty: str) -> None:
+    arch_key = state.for_dataset(state.TRAIN_ARCHITECTURE, dataset)
+    at.selectbox(key=arch_key).set_value(architecture).run()
+    penalty_key = state.for_setting(state.TRAIN_PENALTY, dataset, architecture)
+    at.selectbox(key=penalty_key).set_value(penalty).run()
+    _ok(at)
+
+
+def _submit(at: AppTest, dataset: str, architecture: str, epochs: int = 2) -> None:
+    epochs_key = state.for_setting(state.TRAIN_EPOCHS, dataset, architecture)
+    at.number_input(key=epochs_key).set_value(epochs)
+    at.button(key=state.TRAIN_SUBMIT).click().run()
+    _ok(at)
+
+
+def _dataset(name: str):
+    from core.data import load_dataset
+
+    return load_dataset(name, download=False)
+
+
+def _chosen_key(dataset: str) -> str:
+    return state.for_dataset(state.MODELS, dataset)
+
+
+def _save(model_id: str, dataset: str = BC, store: Path | None = None, **card):
+    kw = {"n_features": 30, "n_classes": 2}
+    torch.manual_seed(0)
+    return save_model(
+        build_model("mlp", **kw),
+        dataset=dataset,
+        architecture="mlp",
+        arch_kwargs=kw,
+        model_id=model_id,
+        store=store,
+        **card,
+    )
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "synthetic",
+        BC,
+        "adult",
+        "sst2",
+        "newsgroups",
+        "mnist",
+        pytest.param("cifar10", marks=pytest.mark.slow),
+    ],
+)
+def test_train_page_runs_for_each_dataset(name):
+    _require(name)
+    at = _app(name, TRAIN_PAGE)
+    assert not at.error
+    archs = summaries.trainable_architectures(_dataset(name))
+    if not archs:
+        assert any("sparse-decision-layer" in i.value for i in at.info)
+        return
+    key = state.for_dataset(state.TRAIN_ARCHITECTURE, name)
+    assert at.selectbox(key=key).options == archs
+    epochs_key = state.for_setting(state.TRAIN_EPOCHS, name, archs[0])
+    assert at.number_input(key=epochs_key).value == default_epochs(name, archs[0])
+    assert at.button(key=state.TRAIN_SUBMIT)
+
+
+def test_train_a_model_from_the_page():
+    _require(BC)
+    at = _app(BC, TRAIN_PAGE)
+    _choose(at, BC, "mlp", "grad_l1")
+    strength_key = state.for_setting(state.TRAIN_STRENGTH, BC, "mlp", "grad_l1")
+    expected, _ = summaries.table1_strength(ROWS, BC, "mlp", "grad_l1")
+    assert at.number_input(key=strength_key).value == expected
+    _submit(at, BC, "mlp")
+    assert not at.error
+    (model,) = list_models(BC)
+    card = model.card
+    assert (card.architecture, card.penalty, card.strength) == (
+        "mlp",
+        "grad_l1",
+        expected,
+    )
+    assert card.training["epochs_run"] == 2
+    assert any(card.model_id in s.value for s in at.success)
+    assert {m.label for m in at.metric} >= {"AUC", "accuracy", "‖θ‖₁", "D_eff"}
+    # The sidebar lists the new model and has chosen it.
+    assert at.multiselect(key=_chosen_key(BC)).value == [card.model_id]
+    at.switch_page(MODELS_PAGE).run()
+    _ok(at)
+    assert card.model_id in set(at.dataframe[0].value["model_id"])
+    assert at.get("plotly_chart")  # the comparison of the chosen model
+
+
+def test_group_lasso_with_the_datasets_groups_and_an_id():
+    _require(BC)
+    at = _app(BC, TRAIN_PAGE)
+    _choose(at, BC, "mlp", "group_l1")
+    at.radio(key=state.for_dataset(state.TRAIN_GROUPS, BC)).set_value("dataset")
+    key = state.for_setting(state.TRAIN_STRENGTH, BC, "mlp", "group_l1")
+    at.number_input(key=key).set_value(1e-4)
+    at.text_input(key=state.TRAIN_MODEL_ID).input("bc-group")
+    _submit(at, BC, "mlp")
+    assert not at.error
+    card = core.store.find_model("bc-group").card
+    assert (card.strength, card.training["penalties"][0]["groups"]) == (1e-4, "dataset")
+    assert set(card.training["surviving_features"]) <= set(_dataset(BC).feature_names)
+    assert "surviving features" in {m.label for m in at.metric}
+    # The same ID again is refused before any training.
+    at.button(key=state.TRAIN_SUBMIT).click().run()
+    _ok(at)
+    assert any("already exists" in e.value for e in at.error)
+    assert len(list_models(BC)) == 1
+    # A malformed ID is refused before any training too.
+    at.text_input(key=state.TRAIN_MODEL_ID).input("../escape")
+    at.button(key=state.TRAIN_SUBMIT).click().run()
+    assert any("must start with a letter" in e.value for e in at.error)
+    assert len(list_models(BC)) == 1
+
+
+def test_diverging_training_is_an_error_and_stores_nothing():
+    _require(BC)
+    at = _app(BC, TRAIN_PAGE)
+    _choose(at, BC, "linear", "l1_weights")
+    key = state.for_setting(state.TRAIN_STRENGTH, BC, "linear", "l1_weights")
+    at.number_input(key=key).set_value(1e38)  # λ‖θ‖₁ overflows float32
+    _submit(at, BC, "linear")
+    assert any("diverged" in e.value for e in at.error)
+    assert not at.success
+    assert list_models() == []
+
+
+def test_a_core_error_during_training_is_shown(monkeypatch):
+    _require(BC)
+
+    def refuse(*args, **kwargs):
+        raise ValueError("penalty does not fit")
+
+    monkeypatch.setattr("core.train.train", refuse)
+    at = _app(BC, TRAIN_PAGE)
+    _submit(at, BC, "linear")
+    assert [e.value for e in at.error] == ["penalty does not fit"]
+    assert list_models() == []
+
+
+def test_text_set_without_features_is_explained():
+    _require("sst2")
+    at = _app("sst2", TRAIN_PAGE)
+    assert any("sparse-decision-layer" in i.value for i in at.info)
+    assert not at.button
+
+
+def test_image_sets_offer_their_cnn():
+    _require("digits")
+    at = _app("digits", TRAIN_PAGE)
+    arch = at.selectbox(key=state.for_dataset(state.TRAIN_ARCHITECTURE, "digits"))
+    assert arch.options == ["linear", "mlp", "cnn_digits"]
+    assert not at.warning
+    arch.set_value("cnn_digits").run()
+    _ok(at)
+    assert any("CPU" in w.value for w in at.warning)
+    penalty_key = state.for_setting(state.TRAIN_PENALTY, "digits", "cnn_digits")
+    assert "group_l1" not in at.selectbox(key=penalty_key).options
+    epochs_key = state.for_setting(state.TRAIN_EPOCHS, "digits", "cnn_digits")
+    assert at.number_input(key=epochs_key).value == 32
+
+
+def test_compare_two_models_and_the_table1_view():
+    _save("bc-plain", metrics={"auc": 0.95, "theta_l1": 120.0, "d_eff": 20.0})
+    _save(
+        "bc-group",
+        penalty="group_l1",
+        strength=1.0,
+        metrics={"auc": 0.9, "theta_l1": 40.0, "d_eff": 5.0},
+        training={"surviving_features": ["mean radius", "worst area"]},
+    )
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    at.selectbox(key=state.DATASET).set_value(BC).run()
+    at.multiselect(key=_chosen_key(BC)).set_value(["bc-plain", "bc-group"]).run()
+    at.switch_page(MODELS_PAGE).run()
+    _ok(at)
+    (chart,) = at.get("plotly_chart")
+    assert "bc-plain" in chart.proto.spec and "bc-group" in chart.proto.spec
+    keys = {b.key for b in at.download_button}
+    assert {state.DOWNLOAD_COMPARISON, state.DOWNLOAD_TABLE1} <= keys
+    surviving = next(d.value for d in at.dataframe if "surviving feature" in d.value)
+    assert list(surviving["surviving feature"]) == ["mean radius", "worst area"]
+    view = at.dataframe[-1].value.set_index("penalty")
+    assert list(view.index) == ["none", "group_l1"]  # in Table 1 order
+    assert view.loc["group_l1", "surviving_features"] == "mean radius, worst area"
+    assert view.loc["none", "auc"] == 0.95
+
+
+def test_delete_needs_a_confirmation_and_updates_the_list():
+    _save("bc-doomed")
+    _save("bc-kept")
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    at.selectbox(key=state.DATASET).set_value(BC).run()
+    at.multiselect(key=_chosen_key(BC)).set_value(["bc-doomed", "bc-kept"]).run()
+    at.switch_page(MODELS_PAGE).run()
+    assert (
+        at.selectbox(key=state.for_dataset(state.CARD_MODEL, BC)).value == "bc-doomed"
+    )
+    assert at.button(key=state.DELETE).disabled
+    at.checkbox(key=state.for_dataset(state.DELETE_CONFIRM, "bc-doomed")).check().run()
+    at.button(key=state.DELETE).click().run()
+    _ok(at)
+    assert [m.card.model_id for m in list_models(BC)] == ["bc-kept"]
+    assert any("bc-doomed" in s.value for s in at.success)
+    assert set(at.dataframe[0].value["model_id"]) == {"bc-kept"}
+    assert at.multiselect(key=_chosen_key(BC)).value == ["bc-kept"]
+    assert at.selectbox(key=state.for_dataset(state.CARD_MODEL, BC)).value == "bc-kept"
+
+
+def test_shipped_models_cannot_be_deleted(tmp_path, monkeypatch):
+    monkeypatch.setattr(core.store, "SHIPPED_DIR", tmp_path)
+    _save("bc-shipped", store=tmp_path)
+    at = _app(BC, MODELS_PAGE)
+    (row,) = at.dataframe[0].value.to_dict("records")
+    assert row["model_id"] == "bc-shipped" and row["shipped"]
+    assert at.button(key=state.DELETE).disabled
+    assert any("read-only" in c.value for c in at.caption)
+    assert not at.checkbox
+    assert (tmp_path / "bc-shipped").is_dir()

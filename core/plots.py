@@ -19,7 +19,8 @@ from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
 from core.data.types import Dataset
-from core.summaries import METRIC_LABELS, original_units, sample_indices, split_of
+from core.model_summaries import METRIC_LABELS
+from core.summaries import original_units, sample_indices, split_of
 
 if TYPE_CHECKING:  # the store imports torch; figures only read cards
     from core.store import ModelCard

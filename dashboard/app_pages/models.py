@@ -12,7 +12,7 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
-from core import plots, summaries
+from core import model_summaries, plots
 from core.errors import SparseLensError
 from core.store import SHIPPED_DIR, delete_model, list_models
 from core.table1 import ROWS
@@ -60,7 +60,7 @@ by_id = {m.card.model_id: m for m in stored}
 chosen = [i for i in sidebar.chosen_models(name) if i in by_id]
 
 st.header("Stored models")
-table = summaries.models_table(stored)
+table = model_summaries.models_table(stored)
 st.dataframe(
     table,
     hide_index=True,
@@ -84,7 +84,7 @@ else:
         key=state.DOWNLOAD_COMPARISON,
     )
     for card in cards:
-        kept = summaries.surviving_features(card)
+        kept = model_summaries.surviving_features(card)
         if kept is None:
             continue
         total = card.arch_kwargs.get("n_features", "?")
@@ -102,7 +102,7 @@ st.caption(
     "averaged over the group's models (seeds), with the sample standard "
     "deviation; for group LASSO, the features every model of the group kept."
 )
-view = summaries.table1_view(stored, ROWS.get(name, ()))
+view = model_summaries.table1_view(stored, ROWS.get(name, ()))
 st.dataframe(
     view,
     hide_index=True,

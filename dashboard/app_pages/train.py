@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import summaries
+from core import model_summaries, summaries
 from core.errors import SparseLensError
 from core.penalties import make_penalty
 from core.store import check_new_model_id
@@ -22,9 +22,9 @@ from dashboard import downloads, loaders, state
 name = st.session_state[state.DATASET]
 st.title(f"Train · {name}")
 ds = loaders.require_dataset(name)
-architectures = summaries.trainable_architectures(ds)
+architectures = model_summaries.trainable_architectures(ds)
 if not architectures:
-    st.info(summaries.no_training_reason(ds))
+    st.info(model_summaries.no_training_reason(ds))
     st.stop()
 
 left, right = st.columns(2)
@@ -33,8 +33,8 @@ arch = left.selectbox(
 )
 penalty = right.selectbox(
     "Penalty",
-    summaries.penalties_for(arch),
-    format_func=summaries.PENALTY_LABELS.get,
+    model_summaries.penalties_for(arch),
+    format_func=model_summaries.PENALTY_LABELS.get,
     key=state.for_setting(state.TRAIN_PENALTY, name, arch),
 )
 if arch.startswith("cnn"):
@@ -44,7 +44,7 @@ if arch.startswith("cnn"):
         "epochs, `python -m core train` in a terminal is the better place."
     )
 
-default_strength, source = summaries.table1_strength(ROWS, name, arch, penalty)
+default_strength, source = model_summaries.table1_strength(ROWS, name, arch, penalty)
 with st.form(state.TRAIN_FORM):
     strength, groups = 0.0, "features"
     if penalty != "none":
@@ -55,7 +55,7 @@ with st.form(state.TRAIN_FORM):
             step=default_strength / 10 or 0.01,
             format="%g",
             key=state.for_setting(state.TRAIN_STRENGTH, name, arch, penalty),
-            help=f"{summaries.STRENGTH_MEANING[penalty]}. Default: {source}.",
+            help=f"{model_summaries.STRENGTH_MEANING[penalty]}. Default: {source}.",
         )
     if penalty == "group_l1":
         has_groups = not summaries.feature_groups_table(ds).empty
@@ -143,7 +143,7 @@ if last and last["dataset"] == name:
     for col, (key, value) in zip(
         st.columns(len(last["test"])), last["test"].items(), strict=True
     ):
-        col.metric(summaries.METRIC_LABELS.get(key, key), f"{value:.4g}")
+        col.metric(model_summaries.METRIC_LABELS.get(key, key), f"{value:.4g}")
     st.page_link("app_pages/models.py", label="Compare it on the Models page")
     history = pd.DataFrame(last["history"])
     with st.expander("Every epoch"):

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import torch
 
-from core import plots, summaries
+from core import model_summaries, plots, summaries
 from core.data import Dataset, Split, load_dataset
 from core.data.preprocess import fit_scaler
 from core.data.synthetic import make_synthetic
@@ -270,7 +270,7 @@ def test_models_table_reads_cards():
             metrics=metrics,
             model_id=f"tiny-{i}",
         )
-    t = summaries.models_table(list_models("tiny"))
+    t = model_summaries.models_table(list_models("tiny"))
     assert set(t["model_id"]) == {"tiny-0", "tiny-1"}
     assert list(t.columns[:5]) == [
         "model_id",
@@ -283,7 +283,7 @@ def test_models_table_reads_cards():
     assert not t["shipped"].any()
     row = t.set_index("model_id").loc["tiny-0"]
     assert np.isnan(row["metric: d_eff"]) and row["metric: auc"] == 0.8
-    assert summaries.models_table([]).empty
+    assert model_summaries.models_table([]).empty
 
 
 def test_imputed_values_are_left_out_of_statistics_and_plots():
@@ -323,29 +323,35 @@ def _stored(*cards):
 
 
 def test_trainable_architectures_follow_the_inputs(tiny):
-    assert summaries.trainable_architectures(tiny) == ["linear", "mlp"]
-    assert summaries.no_training_reason(tiny) is None
+    assert model_summaries.trainable_architectures(tiny) == ["linear", "mlp"]
+    assert model_summaries.no_training_reason(tiny) is None
     text = _text_only(tiny)
-    assert summaries.trainable_architectures(text) == []
-    assert "sparse-decision-layer" in summaries.no_training_reason(text)
+    assert model_summaries.trainable_architectures(text) == []
+    assert "sparse-decision-layer" in model_summaries.no_training_reason(text)
     from dataclasses import replace
 
     for name, cnn in [("digits", "cnn_digits"), ("mnist", "cnn6"), ("cifar10", "cnn9")]:
-        assert cnn in summaries.trainable_architectures(replace(tiny, name=name))
-    assert summaries.trainable_architectures(replace(tiny, name="mnist")) == ["cnn6"]
+        assert cnn in model_summaries.trainable_architectures(replace(tiny, name=name))
+    assert model_summaries.trainable_architectures(replace(tiny, name="mnist")) == [
+        "cnn6"
+    ]
     from core.models import architecture_names
 
-    everything = {a for archs in summaries.IMAGE_ARCHITECTURES.values() for a in archs}
+    everything = {
+        a for archs in model_summaries.IMAGE_ARCHITECTURES.values() for a in archs
+    }
     assert everything <= set(architecture_names())
 
 
 def test_group_lasso_is_offered_only_where_features_have_columns():
     from core.penalties import PENALTIES
 
-    assert set(summaries.PENALTY_NAMES) == set(PENALTIES)
-    assert summaries.penalties_for("mlp") == list(summaries.PENALTY_NAMES)
-    assert "group_l1" not in summaries.penalties_for("cnn6")
-    assert set(summaries.STRENGTH_MEANING) == set(summaries.PENALTY_NAMES) - {"none"}
+    assert set(model_summaries.PENALTY_NAMES) == set(PENALTIES)
+    assert model_summaries.penalties_for("mlp") == list(model_summaries.PENALTY_NAMES)
+    assert "group_l1" not in model_summaries.penalties_for("cnn6")
+    assert set(model_summaries.STRENGTH_MEANING) == set(
+        model_summaries.PENALTY_NAMES
+    ) - {"none"}
 
 
 def test_table1_strength_prefers_the_exact_row():
@@ -355,12 +361,15 @@ def test_table1_strength_prefers_the_exact_row():
         "a": (Row("L1", "linear", "l1_weights", 1e-3), Row("G", "mlp", "grad_l1", 0.1)),
         "b": (Row("G", "mlp", "grad_l1", 0.01), Row("C", "cnn6", "grad_l1", 0.5)),
     }
-    assert summaries.table1_strength(rows, "b", "mlp", "grad_l1")[0] == 0.01
-    strength, source = summaries.table1_strength(rows, "c", "cnn6", "grad_l1")
+    assert model_summaries.table1_strength(rows, "b", "mlp", "grad_l1")[0] == 0.01
+    strength, source = model_summaries.table1_strength(rows, "c", "cnn6", "grad_l1")
     assert strength == 0.5 and "no Table 1 row for c · cnn6" in source
-    assert summaries.table1_strength(rows, "b", "cnn9", "grad_l1")[0] == 0.1
-    assert summaries.table1_strength(rows, "a", "mlp", "group_l1")[0] == 0.0
-    assert summaries.table1_strength(rows, "a", "mlp", "none") == (0.0, "no penalty")
+    assert model_summaries.table1_strength(rows, "b", "cnn9", "grad_l1")[0] == 0.1
+    assert model_summaries.table1_strength(rows, "a", "mlp", "group_l1")[0] == 0.0
+    assert model_summaries.table1_strength(rows, "a", "mlp", "none") == (
+        0.0,
+        "no penalty",
+    )
 
 
 def test_table1_view_groups_seeds_and_keeps_common_features():
@@ -387,7 +396,7 @@ def test_table1_view_groups_seeds_and_keeps_common_features():
         _card("plain", metrics={"auc": 0.95, "accuracy": 0.9}),
         _card("longer", metrics={"auc": 0.97}, training={"config": {"epochs": 50}}),
     ]
-    view = summaries.table1_view(_stored(*cards), rows)
+    view = model_summaries.table1_view(_stored(*cards), rows)
     assert list(view["model"]) == [
         "MLP normal",
         "MLP normal",  # another number of epochs is another configuration
@@ -404,8 +413,8 @@ def test_table1_view_groups_seeds_and_keeps_common_features():
     assert group["surviving_features"] == "glucose, sex=F"  # kept by both seeds
     plain = view.iloc[0]
     assert np.isnan(plain["auc_sd"]) and plain["surviving_features"] == ""
-    assert summaries.table1_view([]).empty
-    assert list(summaries.table1_view([]).columns) == list(view.columns)
+    assert model_summaries.table1_view([]).empty
+    assert list(model_summaries.table1_view([]).columns) == list(view.columns)
 
 
 def test_model_comparison_figure():

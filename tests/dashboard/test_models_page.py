@@ -9,7 +9,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 import core.store
-from core import summaries
+from core import model_summaries
 from core.data import availability, dataset_names
 from core.models import build_model
 from core.store import list_models, save_model
@@ -96,7 +96,7 @@ def test_train_page_runs_for_each_dataset(name):
     _require(name)
     at = _app(name, TRAIN_PAGE)
     assert not at.error
-    archs = summaries.trainable_architectures(_dataset(name))
+    archs = model_summaries.trainable_architectures(_dataset(name))
     if not archs:
         assert any("sparse-decision-layer" in i.value for i in at.info)
         return
@@ -112,7 +112,7 @@ def test_train_a_model_from_the_page():
     at = _app(BC, TRAIN_PAGE)
     _choose(at, BC, "mlp", "grad_l1")
     strength_key = state.for_setting(state.TRAIN_STRENGTH, BC, "mlp", "grad_l1")
-    expected, _ = summaries.table1_strength(ROWS, BC, "mlp", "grad_l1")
+    expected, _ = model_summaries.table1_strength(ROWS, BC, "mlp", "grad_l1")
     assert at.number_input(key=strength_key).value == expected
     _submit(at, BC, "mlp")
     assert not at.error

@@ -183,6 +183,50 @@ def cmd_table1(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_smoothness(args: argparse.Namespace) -> int:
+    from core import inspection
+    from core.data import load_dataset
+    from core.store import find_model, load_model
+
+    rows = []
+    for name in args.datasets:
+        ds = load_dataset(name, args.data_dir)
+        nbrs = inspection.neighbours(inspection.split_inputs(ds, args.split), args.k)
+        for penalty in args.penalties:
+            model_id = f"{name}-mlp-{penalty}"
+            folder = args.store / model_id if args.store else find_model(model_id).path
+            model, card = load_model(folder)
+            for target in (inspection.default_target(ds), None):
+                g = inspection.standardised_gradients(model, ds, args.split, target)
+                s, rel = inspection.smoothness(g, nbrs)
+                rows.append(
+                    [
+                        name,
+                        model_id,
+                        f"{card.metrics.get('auc', float('nan')):.3f}",
+                        f"{card.metrics.get('d_eff', float('nan')):.1f}",
+                        inspection.target_label(ds, target),
+                        f"{float(abs(g).mean()):.3g}",
+                        f"{s:.3g}",
+                        f"{rel:.3f}",
+                    ]
+                )
+    _print_table(
+        [
+            "dataset",
+            "model",
+            "AUC",
+            "D_eff",
+            "gradient of",
+            "mean |g|",
+            "smoothness",
+            "relative",
+        ],
+        rows,
+    )
+    return 0
+
+
 def _print_table(header: list[str], rows: list[list[str]]) -> None:
     widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=False)]
     for line in [header, ["-" * w for w in widths], *rows]:
@@ -255,6 +299,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, help="default: the paper's for the dataset")
     p.add_argument("--out", required=True, help="CSV file; the Markdown goes beside it")
     p.set_defaults(func=cmd_table1)
+
+    p = sub.add_parser(
+        "smoothness",
+        help="how much input gradients change between neighbouring test examples",
+        description="For <dataset>-mlp-<penalty> models: mean |gradient difference| "
+        "to the k nearest neighbours (standardised inputs), absolute and relative "
+        "to the mean |gradient|.",
+    )
+    p.add_argument("--datasets", nargs="+", default=["icu_rhc", "icu_physionet2012"])
+    p.add_argument("--penalties", nargs="+", default=["none", "l1_weights", "grad_l1"])
+    p.add_argument("--store", type=Path, help="folder holding the models")
+    p.add_argument("--split", default="test")
+    p.add_argument("--k", type=int, default=10)
+    p.set_defaults(func=cmd_smoothness)
 
     p = sub.add_parser("models", help="list stored models (yours and the shipped ones)")
     p.add_argument("--dataset", help="only models trained on this dataset")

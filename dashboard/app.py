@@ -22,6 +22,11 @@ PAGES = [
     st.Page("app_pages/data.py", title="Data", icon=":material/table_chart:"),
     st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("app_pages/models.py", title="Models", icon=":material/inventory_2:"),
+    st.Page(
+        "app_pages/gradients.py", title="Input gradients", icon=":material/show_chart:"
+    ),
+    st.Page("app_pages/pca.py", title="PCA maps", icon=":material/scatter_plot:"),
+    st.Page("app_pages/weights.py", title="Weights", icon=":material/grid_on:"),
 ]
 
 st.set_page_config(page_title="SparseLens", layout="wide")

@@ -1,7 +1,8 @@
-"""Download buttons for tables (CSV) and figures (standalone HTML).
+"""Download buttons for tables (CSV) and figures (standalone HTML), PNG names.
 
 The file is produced only when the button is clicked (a callable ``data``), so
-a rerun does not serialise every figure; the plotly modebar already offers PNG.
+a rerun does not serialise every figure; the plotly modebar's camera button
+saves a PNG, named by :func:`png_config`.
 """
 
 from __future__ import annotations
@@ -44,3 +45,16 @@ def figure(fig: go.Figure, name: str, *, key: str, label: str = "HTML") -> None:
         on_click="ignore",
         icon=":material/download:",
     )
+
+
+#: Said under figures whose PNG comes from the modebar.
+PNG_HINT = "PNG: the camera button in the figure's toolbar (top right, on hover)."
+
+
+def png_config(*parts: object) -> dict:
+    """``st.plotly_chart(config=...)``: the camera button saves ``<parts>.png``."""
+    stem = file_name(*parts, suffix="png").removesuffix(".png")
+    return {
+        "toImageButtonOptions": {"format": "png", "filename": stem, "scale": 2},
+        "displaylogo": False,
+    }

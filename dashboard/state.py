@@ -48,6 +48,22 @@ DOWNLOAD_COMPARISON = "models.download_comparison"
 DOWNLOAD_TABLE1 = "models.download_table1"
 NOTICE = "models.notice"  # not a widget: what the last deletion did
 
+# Input gradients, PCA maps and Weights pages.
+INSPECT_MODELS = "inspect.models"  # per dataset: up to three models compared
+INSPECT_SPLIT = "inspect.split"
+INSPECT_TARGET = "inspect.target"  # per dataset: a class, or Σ_k (ALL_CLASSES)
+INSPECT_FEATURES = "inspect.features"  # per dataset and model choice
+INSPECT_TREND = "inspect.trend"
+INSPECT_SHARE_Y = "inspect.share_y"
+PCA_MODELS = "pca.models"  # per dataset
+PCA_MODEL = "pca.model"  # per dataset and model choice: whose gradients
+PCA_TARGET = "pca.target"  # per dataset
+WEIGHTS_MODELS = "weights.models"  # per dataset
+WEIGHTS_TOLERANCE = "weights.tolerance"
+DOWNLOAD_INSPECT = "inspect.download"  # + "." + what
+DOWNLOAD_PCA = "pca.download"  # + "." + what
+DOWNLOAD_WEIGHTS = "weights.download"  # + "." + what
+
 
 def download_key(prefix: str, name: str) -> str:
     """A widget key for one of several downloads (one per figure)."""

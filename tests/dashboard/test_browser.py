@@ -1,16 +1,22 @@
-"""One real browser: headless Chromium opens the served dashboard's Data page."""
+"""One real browser: headless Chromium opens the served dashboard's pages."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import torch
+
+from core.models import build_model
+from core.store import save_model
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -30,8 +36,9 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def served_app(tmp_path):
+@contextlib.contextmanager
+def _serve(tmp_path: Path, env: dict[str, str]) -> Iterator[str]:
+    """``streamlit run dashboard/app.py`` on a free port; yields its URL."""
     port = _free_port()
     log = open(tmp_path / "streamlit.log", "wb")  # noqa: SIM115 closed below
     proc = subprocess.Popen(
@@ -39,7 +46,7 @@ def served_app(tmp_path):
         + ["--server.port", str(port), "--server.address", "127.0.0.1"]
         + ["--server.headless", "true", "--browser.gatherUsageStats", "false"],
         cwd=ROOT,
-        env=os.environ.copy(),
+        env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -66,16 +73,46 @@ def served_app(tmp_path):
         log.close()
 
 
-@pytest.mark.browser
-def test_data_page_renders_in_chromium(served_app, tmp_path):
+@pytest.fixture
+def served_app(tmp_path):
+    with _serve(tmp_path, os.environ.copy()) as url:
+        yield url
+
+
+@pytest.fixture
+def served_app_with_models(tmp_path):
+    """The dashboard serving a store with two small breast-cancer MLPs."""
+    store = tmp_path / "store"
+    kw = {"n_features": 30, "n_classes": 2}
+    for seed, penalty in enumerate(["none", "grad_l1"]):
+        torch.manual_seed(seed)
+        save_model(
+            build_model("mlp", **kw),
+            dataset="breast_cancer",
+            architecture="mlp",
+            arch_kwargs=kw,
+            penalty=penalty,
+            model_id=f"bc-{penalty}",
+            store=store,
+        )
+    with _serve(tmp_path, {**os.environ, "SPARSELENS_MODELS": str(store)}) as url:
+        yield url
+
+
+def _chromium(pw):
     if not CHROMIUM.exists():
         pytest.fail(
             "Chromium is missing: `bash scripts/test.sh` installs it with apt-get"
         )
+    return pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+
+
+@pytest.mark.browser
+def test_data_page_renders_in_chromium(served_app, tmp_path):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        browser = _chromium(pw)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(served_app)
@@ -90,5 +127,47 @@ def test_data_page_renders_in_chromium(served_app, tmp_path):
             assert "Traceback" not in body
             assert page.locator('[data-testid="stException"]').count() == 0
             assert "train" in body and "test" in body
+        finally:
+            browser.close()
+
+
+#: The inspection pages and the number of plotly figures each draws.
+INSPECTION_PAGES = {"Input gradients": 1, "PCA maps": 2, "Weights": 1}
+
+
+@pytest.mark.browser
+def test_inspection_pages_render_in_chromium(served_app_with_models, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = _chromium(pw)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(served_app_with_models)
+            page.get_by_role("heading", name="Sizes and class balance").wait_for(
+                timeout=90_000
+            )
+            sidebar = page.locator('[data-testid="stSidebar"]')
+            sidebar.locator('[data-testid="stSelectbox"]').first.click()
+            page.get_by_role("option", name="breast_cancer", exact=True).click()
+            page.get_by_role("heading", name="Data · breast_cancer").wait_for(
+                timeout=90_000
+            )
+            for title, n_figures in INSPECTION_PAGES.items():
+                sidebar.get_by_role("link", name=title).click()
+                page.get_by_role("heading", name=f"{title} · breast_cancer").wait_for(
+                    timeout=60_000
+                )
+                plots = page.locator(".js-plotly-plot")
+                plots.nth(n_figures - 1).wait_for(timeout=60_000)
+                # WebGL scatters and heatmaps have drawn something.
+                page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=30_000)
+                assert plots.count() == n_figures, title
+                slug = title.lower().replace(" ", "-")
+                page.screenshot(path=str(tmp_path / f"{slug}.png"))
+                body = page.inner_text("body")
+                assert "Traceback" not in body, title
+                assert page.locator('[data-testid="stException"]').count() == 0
+                assert "bc-none" in body and "bc-grad_l1" in body
         finally:
             browser.close()

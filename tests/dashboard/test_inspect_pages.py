@@ -3,39 +3,32 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
 from core import inspection
-from core.data import availability, dataset_names, load_dataset
+from core.data import load_dataset
 from core.models import build_model
 from core.penalties import make_penalty
 from core.store import save_model
 from core.train import TrainConfig, store_result, train
 from dashboard import inspecting, state
+from tests.dashboard.apptest import assert_ok, require, run_app
 
-APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 GRADIENTS_PAGE = "app_pages/gradients.py"
 PCA_PAGE = "app_pages/pca.py"
 WEIGHTS_PAGE = "app_pages/weights.py"
 PAGES = [GRADIENTS_PAGE, PCA_PAGE, WEIGHTS_PAGE]
-TIMEOUT = 180
 BC = "breast_cancer"
 IDS = ("bc-plain", "bc-l1", "bc-grad")
-
-
-def _require(name: str) -> None:
-    if name not in dataset_names() or not availability(name).available:
-        pytest.skip(f"dataset {name} is not available here")
 
 
 @pytest.fixture(scope="module")
 def trained():
     """Three tiny breast-cancer MLPs (2 epochs), trained once for the module."""
-    _require(BC)
+    require(BC)
     ds = load_dataset(BC, download=False)
     results = [
         train(ds, "mlp", [make_penalty(p, s)], TrainConfig(epochs=2))
@@ -53,17 +46,14 @@ def stored(trained):
     return ds
 
 
-def _app(dataset: str, page: str) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
-    at.selectbox(key=state.DATASET).set_value(dataset).run()
-    at.switch_page(page).run()
-    _ok(at)
+def _open(dataset: str, page: str) -> AppTest:
+    at = run_app(dataset, page)
+    _check(at)
     return at
 
 
-def _ok(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
+def _check(at: AppTest) -> None:
+    assert_ok(at, errors=True)
 
 
 def _charts(at: AppTest) -> list:
@@ -88,7 +78,7 @@ def _downloads(at: AppTest) -> set[str]:
 
 
 def test_gradients_page_compares_the_three_models(stored):
-    at = _app(BC, GRADIENTS_PAGE)
+    at = _open(BC, GRADIENTS_PAGE)
     models_key = state.for_dataset(state.INSPECT_MODELS, BC)
     assert at.multiselect(key=models_key).value == list(IDS)
     features_key = state.for_setting(state.INSPECT_FEATURES, BC, *IDS)
@@ -106,26 +96,26 @@ def test_gradients_page_compares_the_three_models(stored):
 
     # Two features, two models, LOWESS, the other class, the training split.
     at.multiselect(key=features_key).set_value(["mean radius", "worst area"]).run()
-    _ok(at)
+    _check(at)
     assert _count(_charts(at)[0], "scattergl") == 2 * 3 * 2
     at.multiselect(key=models_key).set_value(["bc-plain", "bc-grad"])
     at.radio(key=state.INSPECT_TREND).set_value("lowess")
     at.selectbox(key=state.for_dataset(state.INSPECT_TARGET, BC)).set_value(0)
     at.radio(key=state.INSPECT_SPLIT).set_value("train")
     at.toggle(key=state.INSPECT_SHARE_Y).set_value(False).run()
-    _ok(at)
+    _check(at)
     spec = _text(_charts(at)[0])
     assert "LOWESS" in spec and "log p(malignant)" in spec and "bc-l1" not in spec
     assert len(at.metric) == 2
     at.selectbox(key=state.for_dataset(state.INSPECT_TARGET, BC)).set_value(
         inspecting.ALL_CLASSES
     ).run()
-    _ok(at)
+    _check(at)
     assert "Σₖ log pₖ" in _text(_charts(at)[0])
 
 
 def test_pca_page_shares_one_basis(stored):
-    at = _app(BC, PCA_PAGE)
+    at = _open(BC, PCA_PAGE)
     gradients, probability = _charts(at)
     assert _count(gradients, "scattergl") == inspection.N_TOP_FEATURES
     assert _count(probability, "scattergl") == 3 * 2
@@ -135,24 +125,24 @@ def test_pca_page_shares_one_basis(stored):
     } <= _downloads(at)
     key = state.for_setting(state.PCA_MODEL, BC, *IDS)
     at.selectbox(key=key).set_value("bc-grad").run()
-    _ok(at)
+    _check(at)
     assert "bc-grad" in _text(_charts(at)[0])
     at.selectbox(key=state.for_dataset(state.PCA_TARGET, BC)).set_value(
         inspecting.ALL_CLASSES
     ).run()
-    _ok(at)
+    _check(at)
     assert "confidence" in _text(_charts(at)[1])
 
 
 def test_weights_page_counts_zeros(stored):
-    at = _app(BC, WEIGHTS_PAGE)
+    at = _open(BC, WEIGHTS_PAGE)
     (chart,) = _charts(at)
     assert _count(chart, "heatmap") == 3
     table = at.dataframe[0].value
     assert list(table["model"]) == list(IDS)
     assert set(table["features"]) == {30} and set(table["hidden units"]) == {50}
     at.select_slider(key=state.WEIGHTS_TOLERANCE).set_value(0.1).run()
-    _ok(at)
+    _check(at)
     loose = at.dataframe[0].value
     assert (loose["tolerance"] > table["tolerance"]).all()
     assert {
@@ -161,7 +151,7 @@ def test_weights_page_counts_zeros(stored):
 
 
 def test_a_group_lasso_model_shows_its_zero_columns():
-    _require(BC)
+    require(BC)
     ds = load_dataset(BC, download=False)
     torch.manual_seed(0)
     model = build_model("mlp", n_features=ds.n_features, n_classes=2)
@@ -176,7 +166,7 @@ def test_a_group_lasso_model_shows_its_zero_columns():
         penalty="group_l1",
         model_id="bc-group",
     )
-    at = _app(BC, WEIGHTS_PAGE)
+    at = _open(BC, WEIGHTS_PAGE)
     (row,) = at.dataframe[0].value.to_dict("records")
     assert row["zero feature columns"] == 5
     assert row["zeroed features"].startswith(ds.feature_names[0])
@@ -184,8 +174,8 @@ def test_a_group_lasso_model_shows_its_zero_columns():
 
 @pytest.mark.parametrize("page", PAGES)
 def test_pages_without_models_say_what_to_do(page):
-    _require(BC)
-    at = _app(BC, page)
+    require(BC)
+    at = _open(BC, page)
     if _charts(at):
         pytest.skip("shipped models exist for this dataset")
     assert any("No models are stored" in i.value for i in at.info)
@@ -194,14 +184,14 @@ def test_pages_without_models_say_what_to_do(page):
 
 @pytest.mark.parametrize("page", PAGES)
 def test_pages_explain_datasets_without_features(page):
-    _require("sst2")
-    at = _app("sst2", page)
+    require("sst2")
+    at = _open("sst2", page)
     assert any("feature" in i.value for i in at.info)
     assert not _charts(at)
 
 
 def test_synthetic_panels_mark_the_relevant_features():
-    _require("synthetic")
+    require("synthetic")
     ds = load_dataset("synthetic", download=False)
     kw = {"n_features": ds.n_features, "n_classes": 2}
     torch.manual_seed(0)
@@ -214,10 +204,10 @@ def test_synthetic_panels_mark_the_relevant_features():
     )
     a, _ = ds.info["relevant_features"]["0"]["label_features"]
     feature = ds.feature_names[a]
-    at = _app("synthetic", GRADIENTS_PAGE)
+    at = _open("synthetic", GRADIENTS_PAGE)
     key = state.for_setting(state.INSPECT_FEATURES, "synthetic", "syn-plain")
     at.multiselect(key=key).set_value([feature, "region_0"]).run()
-    _ok(at)
+    _check(at)
     spec = _text(_charts(at)[0])
     assert spec.count("★") == 2  # both are relevant somewhere
     assert "region %{customdata[1]}" in spec  # the hover names the region

@@ -10,35 +10,26 @@ from streamlit.testing.v1 import AppTest
 
 import core.store
 from core import model_summaries
-from core.data import availability, dataset_names
 from core.models import build_model
 from core.store import list_models, save_model
 from core.table1 import ROWS
 from core.train import default_epochs
 from dashboard import state
+from tests.dashboard.apptest import APP, TIMEOUT, assert_ok, require, run_app
 
-APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 TRAIN_PAGE = "app_pages/train.py"
 MODELS_PAGE = "app_pages/models.py"
-TIMEOUT = 180  # the first load of a dataset parses its raw files
 BC = "breast_cancer"  # 569 rows: two epochs take a second or two
 
 
-def _require(name: str) -> None:
-    if name not in dataset_names() or not availability(name).available:
-        pytest.skip(f"dataset {name} is not available here")
-
-
-def _app(dataset: str, page: str) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
-    at.selectbox(key=state.DATASET).set_value(dataset).run()
-    at.switch_page(page).run()
-    _ok(at)
+def _open(dataset: str, page: str) -> AppTest:
+    at = run_app(dataset, page)
+    _check(at)
     return at
 
 
-def _ok(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
+def _check(at: AppTest) -> None:
+    assert_ok(at)
 
 
 def _choose(at: AppTest, dataset: str, architecture: str, penalty: str) -> None:
@@ -46,14 +37,14 @@ def _choose(at: AppTest, dataset: str, architecture: str, penalty: str) -> None:
     at.selectbox(key=arch_key).set_value(architecture).run()
     penalty_key = state.for_setting(state.TRAIN_PENALTY, dataset, architecture)
     at.selectbox(key=penalty_key).set_value(penalty).run()
-    _ok(at)
+    _check(at)
 
 
 def _submit(at: AppTest, dataset: str, architecture: str, epochs: int = 2) -> None:
     epochs_key = state.for_setting(state.TRAIN_EPOCHS, dataset, architecture)
     at.number_input(key=epochs_key).set_value(epochs)
     at.button(key=state.TRAIN_SUBMIT).click().run()
-    _ok(at)
+    _check(at)
 
 
 def _dataset(name: str):
@@ -93,8 +84,8 @@ def _save(model_id: str, dataset: str = BC, store: Path | None = None, **card):
     ],
 )
 def test_train_page_runs_for_each_dataset(name):
-    _require(name)
-    at = _app(name, TRAIN_PAGE)
+    require(name)
+    at = _open(name, TRAIN_PAGE)
     assert not at.error
     archs = model_summaries.trainable_architectures(_dataset(name))
     if not archs:
@@ -108,8 +99,8 @@ def test_train_page_runs_for_each_dataset(name):
 
 
 def test_train_a_model_from_the_page():
-    _require(BC)
-    at = _app(BC, TRAIN_PAGE)
+    require(BC)
+    at = _open(BC, TRAIN_PAGE)
     _choose(at, BC, "mlp", "grad_l1")
     strength_key = state.for_setting(state.TRAIN_STRENGTH, BC, "mlp", "grad_l1")
     expected, _ = model_summaries.table1_strength(ROWS, BC, "mlp", "grad_l1")
@@ -129,14 +120,14 @@ def test_train_a_model_from_the_page():
     # The sidebar lists the new model and has chosen it.
     assert at.multiselect(key=_chosen_key(BC)).value == [card.model_id]
     at.switch_page(MODELS_PAGE).run()
-    _ok(at)
+    _check(at)
     assert card.model_id in set(at.dataframe[0].value["model_id"])
     assert at.get("plotly_chart")  # the comparison of the chosen model
 
 
 def test_group_lasso_with_the_datasets_groups_and_an_id():
-    _require(BC)
-    at = _app(BC, TRAIN_PAGE)
+    require(BC)
+    at = _open(BC, TRAIN_PAGE)
     _choose(at, BC, "mlp", "group_l1")
     at.radio(key=state.for_dataset(state.TRAIN_GROUPS, BC)).set_value("dataset")
     key = state.for_setting(state.TRAIN_STRENGTH, BC, "mlp", "group_l1")
@@ -150,7 +141,7 @@ def test_group_lasso_with_the_datasets_groups_and_an_id():
     assert "surviving features" in {m.label for m in at.metric}
     # The same ID again is refused before any training.
     at.button(key=state.TRAIN_SUBMIT).click().run()
-    _ok(at)
+    _check(at)
     assert any("already exists" in e.value for e in at.error)
     assert len(list_models(BC)) == 1
     # A malformed ID is refused before any training too.
@@ -161,8 +152,8 @@ def test_group_lasso_with_the_datasets_groups_and_an_id():
 
 
 def test_diverging_training_is_an_error_and_stores_nothing():
-    _require(BC)
-    at = _app(BC, TRAIN_PAGE)
+    require(BC)
+    at = _open(BC, TRAIN_PAGE)
     _choose(at, BC, "linear", "l1_weights")
     key = state.for_setting(state.TRAIN_STRENGTH, BC, "linear", "l1_weights")
     at.number_input(key=key).set_value(1e38)  # λ‖θ‖₁ overflows float32
@@ -173,33 +164,33 @@ def test_diverging_training_is_an_error_and_stores_nothing():
 
 
 def test_a_core_error_during_training_is_shown(monkeypatch):
-    _require(BC)
+    require(BC)
 
     def refuse(*args, **kwargs):
         raise ValueError("penalty does not fit")
 
     monkeypatch.setattr("core.train.train", refuse)
-    at = _app(BC, TRAIN_PAGE)
+    at = _open(BC, TRAIN_PAGE)
     _submit(at, BC, "linear")
     assert [e.value for e in at.error] == ["penalty does not fit"]
     assert list_models() == []
 
 
 def test_text_set_without_features_is_explained():
-    _require("sst2")
-    at = _app("sst2", TRAIN_PAGE)
+    require("sst2")
+    at = _open("sst2", TRAIN_PAGE)
     assert any("sparse-decision-layer" in i.value for i in at.info)
     assert not at.button
 
 
 def test_image_sets_offer_their_cnn():
-    _require("digits")
-    at = _app("digits", TRAIN_PAGE)
+    require("digits")
+    at = _open("digits", TRAIN_PAGE)
     arch = at.selectbox(key=state.for_dataset(state.TRAIN_ARCHITECTURE, "digits"))
     assert arch.options == ["linear", "mlp", "cnn_digits"]
     assert not at.warning
     arch.set_value("cnn_digits").run()
-    _ok(at)
+    _check(at)
     assert any("CPU" in w.value for w in at.warning)
     penalty_key = state.for_setting(state.TRAIN_PENALTY, "digits", "cnn_digits")
     assert "group_l1" not in at.selectbox(key=penalty_key).options
@@ -220,7 +211,7 @@ def test_compare_two_models_and_the_table1_view():
     at.selectbox(key=state.DATASET).set_value(BC).run()
     at.multiselect(key=_chosen_key(BC)).set_value(["bc-plain", "bc-group"]).run()
     at.switch_page(MODELS_PAGE).run()
-    _ok(at)
+    _check(at)
     (chart,) = at.get("plotly_chart")
     assert "bc-plain" in chart.proto.spec and "bc-group" in chart.proto.spec
     keys = {b.key for b in at.download_button}
@@ -246,7 +237,7 @@ def test_delete_needs_a_confirmation_and_updates_the_list():
     assert at.button(key=state.DELETE).disabled
     at.checkbox(key=state.for_dataset(state.DELETE_CONFIRM, "bc-doomed")).check().run()
     at.button(key=state.DELETE).click().run()
-    _ok(at)
+    _check(at)
     assert [m.card.model_id for m in list_models(BC)] == ["bc-kept"]
     assert any("bc-doomed" in s.value for s in at.success)
     assert set(at.dataframe[0].value["model_id"]) == {"bc-kept"}
@@ -257,7 +248,7 @@ def test_delete_needs_a_confirmation_and_updates_the_list():
 def test_shipped_models_cannot_be_deleted(tmp_path, monkeypatch):
     monkeypatch.setattr(core.store, "SHIPPED_DIR", tmp_path)
     _save("bc-shipped", store=tmp_path)
-    at = _app(BC, MODELS_PAGE)
+    at = _open(BC, MODELS_PAGE)
     (row,) = at.dataframe[0].value.to_dict("records")
     assert row["model_id"] == "bc-shipped" and row["shipped"]
     assert at.button(key=state.DELETE).disabled

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
 from core import summaries
-from core.data import Dataset, DatasetSpec, Split, availability, dataset_names, get_spec
+from core.data import Dataset, DatasetSpec, Split, dataset_names, get_spec
 from core.data import registry as data_registry
 from core.models import build_model
 from core.store import WEIGHTS, save_model
 from dashboard import state
+from tests.dashboard.apptest import assert_ok, require, run_app
 
-APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 DATA_PAGE = "app_pages/data.py"
 MODELS_PAGE = "app_pages/models.py"
-TIMEOUT = 180  # the first load of a dataset parses its raw files
 SCRIPT = "<script>alert(1)</script>"
 
 # One of each kind: generated, tabular with one-hot groups, package-shipped,
@@ -35,26 +32,6 @@ DATASETS = [
 ]
 
 
-def _require(name: str) -> None:
-    if name not in dataset_names():
-        pytest.skip(f"dataset {name} is not registered")
-    if not availability(name).available:
-        pytest.skip(f"dataset {name} is not available here")
-
-
-def _app(dataset: str | None = None, page: str | None = None) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
-    if dataset is not None:
-        at.selectbox(key=state.DATASET).set_value(dataset).run()
-    if page is not None:
-        at.switch_page(page).run()
-    return at
-
-
-def _ok(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-
-
 def _plot_key(dataset: str) -> str:
     return state.for_dataset(state.PLOT_FEATURES, dataset)
 
@@ -65,9 +42,9 @@ def _charts(at: AppTest) -> list:
 
 @pytest.mark.parametrize("name", DATASETS)
 def test_data_page_runs_for_each_dataset(name):
-    _require(name)
-    at = _app(name)
-    _ok(at)
+    require(name)
+    at = run_app(name)
+    assert_ok(at)
     assert not at.error
     assert name in at.title[0].value
     ds = _dataset_of(name)
@@ -92,43 +69,43 @@ def test_data_page_runs_for_each_dataset(name):
 
 @pytest.mark.parametrize("name", ["synthetic", "breast_cancer"])
 def test_models_page_without_models(name):
-    _require(name)
-    at = _app(name, MODELS_PAGE)
-    _ok(at)
+    require(name)
+    at = run_app(name, MODELS_PAGE)
+    assert_ok(at)
     if not at.dataframe:  # shipped models would be listed instead
         assert any("assets" in i.value and "models" in i.value for i in at.info)
         assert any("No models are stored" in c.value for c in at.sidebar.caption)
 
 
 def test_feature_widgets_drive_the_plots():
-    at = _app("synthetic")
+    at = run_app("synthetic")
     default = at.multiselect(key=_plot_key("synthetic")).value
     assert default == summaries.default_features(
         _dataset_of("synthetic"),
     )
     assert len(_charts(at)) == 1 + len(default)
     at.multiselect(key=_plot_key("synthetic")).set_value(["x7", "x8"]).run()
-    _ok(at)
+    assert_ok(at)
     assert len(_charts(at)) == 3
     at.radio(key=state.PLOT_SPLIT).set_value("test").run()
-    _ok(at)
+    assert_ok(at)
     filter_key = state.for_dataset(state.FEATURE_FILTER, "synthetic")
     at.text_input(key=filter_key).input("region_1").run()
-    _ok(at)
+    assert_ok(at)
     features = next(d.value for d in at.dataframe if "unit" in d.value)
     assert list(features["feature"]) == ["region_1"]
 
 
 def test_a_new_dataset_gets_fresh_feature_choices():
-    _require("breast_cancer")
-    at = _app("synthetic")
+    require("breast_cancer")
+    at = run_app("synthetic")
     at.multiselect(key=_plot_key("synthetic")).set_value(["x7"]).run()
     at.selectbox(key=state.DATASET).set_value("breast_cancer").run()
-    _ok(at)
+    assert_ok(at)
     chosen = at.multiselect(key=_plot_key("breast_cancer")).value
     assert chosen == summaries.default_features(_dataset_of("breast_cancer"))
     at.selectbox(key=state.DATASET).set_value("synthetic").run()
-    _ok(at)
+    assert_ok(at)
     # Streamlit drops the state of widgets a run did not draw: back to defaults.
     synthetic_default = summaries.default_features(_dataset_of("synthetic"))
     assert at.multiselect(key=_plot_key("synthetic")).value == synthetic_default
@@ -140,14 +117,14 @@ def test_unavailable_dataset_is_explained(tmp_path, monkeypatch):
         pytest.skip("no file-backed dataset is registered")
     monkeypatch.setenv("SPARSELENS_DATA", str(tmp_path))
     name = file_backed[0]
-    at = _app(name)
-    _ok(at)
+    at = run_app(name)
+    assert_ok(at)
     assert any("not available here" in i.value for i in at.info)
     assert any(str(tmp_path) in i.value for i in at.info)
     assert not at.dataframe and not _charts(at)
     assert any("Not available" in w.value for w in at.sidebar.warning)
     at.switch_page(MODELS_PAGE).run()  # the Models page needs no data files
-    _ok(at)
+    assert_ok(at)
 
 
 def _dataset_of(name: str) -> Dataset:
@@ -187,8 +164,8 @@ def test_text_from_data_never_reaches_the_page_as_html(tmp_path, monkeypatch):
         build=_xss_build,
     )
     monkeypatch.setitem(data_registry._REGISTRY, "xss_probe", spec)
-    at = _app("xss_probe")
-    _ok(at)
+    at = run_app("xss_probe")
+    assert_ok(at)
     at.number_input(key=state.SAMPLE_SEED).set_value(0).run()
     samples = next(d.value for d in at.dataframe if "text" in d.value)
     assert SCRIPT in set(samples["text"])  # shown verbatim, in a data grid
@@ -212,8 +189,8 @@ def test_models_page_lists_and_shows_a_stored_model():
         metrics={"auc": 0.75},
         model_id="synthetic-test-model",
     )
-    at = _app("synthetic", MODELS_PAGE)
-    _ok(at)
+    at = run_app("synthetic", MODELS_PAGE)
+    assert_ok(at)
     table = at.dataframe[0].value
     assert "synthetic-test-model" in set(table["model_id"])
     assert "metric: auc" in table
@@ -221,7 +198,7 @@ def test_models_page_lists_and_shows_a_stored_model():
     at.multiselect(key=state.for_dataset(state.MODELS, "synthetic")).set_value(
         ["synthetic-test-model"]
     ).run()
-    _ok(at)
+    assert_ok(at)
     (card,) = at.json
     assert '"l1"' in card.value and "synthetic-test-model" in card.value
     assert any("100 parameters" in c.value for c in at.caption)
@@ -240,9 +217,9 @@ def test_tampered_model_is_an_error_not_a_traceback():
     data = bytearray(weights.read_bytes())
     data[-1] ^= 0xFF
     weights.write_bytes(bytes(data))
-    at = _app("synthetic", MODELS_PAGE)
+    at = run_app("synthetic", MODELS_PAGE)
     at.multiselect(key=state.for_dataset(state.MODELS, "synthetic")).set_value(
         ["tampered"]
     ).run()
-    _ok(at)
+    assert_ok(at)
     assert any("do not match the hash" in e.value for e in at.error)

@@ -54,15 +54,16 @@ def _tabular_rows(
     )
 
 
-#: Rows per dataset (tuned on validation data; see the README's Table 1 section).
+#: Rows per dataset: (linear λ_θ, MLP λ_θ, MLP gradient ratio r, MLP group λ),
+#: chosen on validation AUC / sparsity from single-seed sweeps (docs/table1.md).
 ROWS: dict[str, tuple[Row, ...]] = {
-    "synthetic": _tabular_rows(1e-2, 5e-5, 0.1, 1.0),
-    "adult": _tabular_rows(1e-3, 5e-5, 0.1, 1.0),
-    "icu_rhc": _tabular_rows(1e-3, 5e-5, 0.1, 1.0),
-    "icu_physionet2012": _tabular_rows(1e-3, 5e-5, 0.1, 1.0),
-    "breast_cancer": _tabular_rows(1e-3, 5e-5, 0.1, 1.0),
-    "newsgroups": _tabular_rows(1e-3, 5e-5, 0.01, 1.0),
-    "digits": _tabular_rows(1e-3, 5e-5, 0.1, 1.0),
+    "synthetic": _tabular_rows(1e-2, 3e-4, 0.1, 1e-3),
+    "adult": _tabular_rows(1e-2, 1e-3, 3e-3, 3e-3),
+    "icu_rhc": _tabular_rows(1e-2, 1e-3, 2e-2, 1e-2),
+    "icu_physionet2012": _tabular_rows(1e-3, 1e-3, 5e-3, 5e-3),
+    "breast_cancer": _tabular_rows(1e-2, 1e-3, 1e-2, 5e-2),
+    "newsgroups": _tabular_rows(1e-3, 1e-4, 3e-3, 1e-3),
+    "digits": _tabular_rows(1e-3, 1e-4, 1e-2, 3e-3),
     "mnist": (
         Row("CNN6 normal", "cnn6", "none"),
         Row("CNN6 gradient L1", "cnn6", "grad_l1", 0.1),

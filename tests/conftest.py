@@ -18,8 +18,14 @@ os.environ.setdefault("SPARSELENS_CACHE", str(ROOT / ".cache" / "parsed"))
 
 @pytest.fixture(autouse=True)
 def _isolated_model_store(tmp_path_factory, monkeypatch):
-    """Every test gets an empty user model store of its own."""
+    """Every test gets an empty user model store, and no shipped models, of its own.
+
+    Tests of the shipped models read ``assets/models`` explicitly.
+    """
+    import core.store
+
     monkeypatch.setenv("SPARSELENS_MODELS", str(tmp_path_factory.mktemp("models")))
+    monkeypatch.setattr(core.store, "SHIPPED_DIR", tmp_path_factory.mktemp("shipped"))
 
 
 @pytest.fixture(scope="session")

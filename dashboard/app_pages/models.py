@@ -14,7 +14,8 @@ import streamlit as st
 
 from core import model_summaries, plots
 from core.errors import SparseLensError
-from core.store import SHIPPED_DIR, delete_model, list_models
+from core.paths import ASSETS_DIR
+from core.store import delete_model, list_models
 from core.table1 import ROWS
 from dashboard import downloads, loaders, sidebar, state
 
@@ -53,7 +54,7 @@ stored = loaders.guarded(list_models, name)
 if not stored:
     st.info(
         f"No models are stored for **{name}** yet. Train one on the Train page; "
-        f"the shipped pretrained ones live in `{SHIPPED_DIR}`."
+        f"the shipped pretrained ones live in `{ASSETS_DIR / 'models'}`."
     )
     st.stop()
 by_id = {m.card.model_id: m for m in stored}
@@ -134,7 +135,7 @@ if loaded := loaders.model_or_none(model_id):
 st.json(dataclasses.asdict(current.card), expanded=1)
 if current.shipped:
     st.button("Delete this model", disabled=True, key=state.DELETE)
-    st.caption(f"Shipped models (in `{SHIPPED_DIR}`) are read-only.")
+    st.caption(f"Shipped models (in `{ASSETS_DIR / 'models'}`) are read-only.")
 else:
     sure = st.checkbox(
         f"I understand that deleting `{model_id}` removes its files for good",

@@ -28,3 +28,12 @@ class DataHomeError(SparseLensError):
 
 class ModelStoreError(SparseLensError):
     """A stored model is missing, tampered with, truncated or incompatible."""
+
+
+class InvalidDataError(SparseLensError, ValueError):
+    """A user's file cannot become a dataset; the message names where and why.
+
+    Raised by :mod:`core.data.user` for every problem with a file someone brings
+    (empty, no header, a non-numeric value in a numeric column, ...). It is a
+    ``ValueError`` too, so callers that catch bad input keep working.
+    """

@@ -11,6 +11,11 @@ Three folders, each overridable by an environment variable:
     (default ``$XDG_CACHE_HOME/sparselens/parsed``).
 ``SPARSELENS_MODELS``
     the user's model store (default ``$XDG_DATA_HOME/sparselens/models``).
+``SPARSELENS_USER_DATA``
+    datasets the user registered from their own files (``python -m core
+    add-data`` or the dashboard's Add data page), one folder each, already
+    parsed (default ``$XDG_DATA_HOME/sparselens/datasets``). Kept apart from
+    the data home, which may be a read-only mirror.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from core.errors import DataHomeError
 DATA_ENV = "SPARSELENS_DATA"
 CACHE_ENV = "SPARSELENS_CACHE"
 MODELS_ENV = "SPARSELENS_MODELS"
+USER_DATA_ENV = "SPARSELENS_USER_DATA"
 
 #: Shipped pretrained models (read-only, part of the repository).
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
@@ -57,6 +63,14 @@ def models_dir() -> Path:
     if env:
         return Path(env).expanduser()
     return _xdg("XDG_DATA_HOME", ".local/share") / "sparselens" / "models"
+
+
+def user_data_dir() -> Path:
+    """The folder registered user datasets live in (``SPARSELENS_USER_DATA``)."""
+    env = os.environ.get(USER_DATA_ENV)
+    if env:
+        return Path(env).expanduser()
+    return _xdg("XDG_DATA_HOME", ".local/share") / "sparselens" / "datasets"
 
 
 def writable_dir(path: Path, what: str, env: str) -> Path:

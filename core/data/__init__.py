@@ -19,6 +19,9 @@ from core.data.types import Dataset, Preprocessing, Split
 from core.data import synthetic, icu, physionet  # noqa: E402,F401  isort: skip
 from core.data import tabular, text, images  # noqa: E402,F401  isort: skip
 
+# Then the user's registered datasets, served by a registry provider.
+from core.data import user  # noqa: E402,F401  isort: skip
+
 __all__ = [
     "Availability",
     "Dataset",

@@ -27,14 +27,31 @@ def _entry(name: str, key: str) -> Path:
 
 def read(name: str, key: str) -> Dataset | None:
     """The cached dataset, or None when absent or unreadable (it is then rebuilt)."""
-    entry = _entry(name, key)
     try:
-        meta = json.loads((entry / "meta.json").read_text())
-        with np.load(entry / "arrays.npz", allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-        return _from_parts(meta, arrays)
+        return load(_entry(name, key))
     except (OSError, ValueError, KeyError, zipfile.BadZipFile):
         return None
+
+
+def load(folder: Path) -> Dataset:
+    """The dataset :func:`dump` wrote into ``folder`` (never unpickles).
+
+    Raises
+    ------
+    OSError, ValueError, KeyError, zipfile.BadZipFile
+        A file is missing, truncated or not what :func:`dump` writes.
+    """
+    meta = json.loads((folder / "meta.json").read_text())
+    with np.load(folder / "arrays.npz", allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    return _from_parts(meta, arrays)
+
+
+def dump(dataset: Dataset, folder: Path) -> None:
+    """Write ``dataset`` into ``folder`` as ``arrays.npz`` and ``meta.json``."""
+    meta, arrays = _to_parts(dataset)
+    np.savez(folder / "arrays.npz", **arrays)
+    (folder / "meta.json").write_text(json.dumps(meta))
 
 
 def write(dataset: Dataset, key: str) -> None:
@@ -50,10 +67,8 @@ def write(dataset: Dataset, key: str) -> None:
         stale = not old.name.startswith((f"{code}-", "."))  # "." = a write under way
         if old == entry or stale:
             shutil.rmtree(old, ignore_errors=True)
-    meta, arrays = _to_parts(dataset)
     with atomic_dir(entry) as tmp:
-        np.savez(tmp / "arrays.npz", **arrays)
-        (tmp / "meta.json").write_text(json.dumps(meta))
+        dump(dataset, tmp)
 
 
 def _to_parts(ds: Dataset) -> tuple[dict, dict[str, np.ndarray]]:

@@ -120,6 +120,29 @@ _TABLE = (
     _v("Weight", "Weight", "kg", "demographic"),
     _v("ICUType", "ICU type", "category", "demographic"),
     _v("Education", "Years of education", "years", "demographic"),
+    # Added for the MIMIC-III sepsis layout of Raghu et al. (2017), whose 47
+    # features include these. Chemistry and coagulation: MedlinePlus (chloride,
+    # calcium, ionized calcium, CO2, hemoglobin, PT/INR, PTT); base excess
+    # -2..+2 mmol/L (Harrison's). Urine: about 0.5-1 mL/kg/h for a 60-100 kg
+    # adult over a 4-hour slice. Shock index: HR / systolic BP, 0.5-0.7 normal.
+    _v("SpO2", "Peripheral O2 saturation (pulse oximetry)", "%", "vital", 95, 100),
+    _v("Urine4h", "Urine output (4-hour slice)", "mL", "vital", 120, 400),
+    _v("Cl", "Chloride", "mmol/L", "lab", 98, 106),
+    _v("Ca", "Calcium (total)", "mg/dL", "lab", 8.5, 10.2),
+    _v("IonCa", "Ionized calcium", "mmol/L", "lab", 1.12, 1.32),
+    _v("CO2", "Total CO2 (serum bicarbonate)", "mmol/L", "lab", 23, 29),
+    _v("Hb", "Hemoglobin", "g/dL", "lab", 12, 17.5),
+    _v("PT", "Prothrombin time", "s", "lab", 11, 13.5),
+    _v("PTT", "Partial thromboplastin time", "s", "lab", 25, 35),
+    _v("INR", "International normalized ratio", "ratio", "lab", 0.8, 1.1),
+    _v("BE", "Arterial base excess", "mmol/L", "lab", -2, 2),
+    _v("SOFA", "Sequential organ failure assessment", "points (0-24)", "score"),
+    _v("SIRS", "SIRS criteria met", "count (0-4)", "score"),
+    _v("ShockIndex", "Shock index (HR / systolic BP)", "bpm/mmHg", "score", 0.5, 0.7),
+    _v("Elixhauser", "Elixhauser comorbidity score", "points", "score"),
+    _v("Readmission", "ICU readmission", "indicator", "demographic"),
+    # A running total charted with the fluid balance: no normal value.
+    _v("UrineTotal", "Urine output (cumulative)", "mL", "intervention"),
 )
 
 #: Every clinical variable, keyed by its code.

@@ -37,6 +37,10 @@ class DatasetSpec:
         Python modules the loader imports (e.g. ``"SurvSet"``).
     options : mapping
         Loader keyword options and their defaults; part of the cache key.
+    stored : path, optional
+        A folder holding the dataset already parsed (a registered user
+        dataset): it is available while the folder exists and is read by
+        ``build`` directly, never through the parsed cache.
     """
 
     name: str
@@ -48,6 +52,7 @@ class DatasetSpec:
     alternatives: tuple[tuple[RemoteFile, ...], ...] = ()
     packages: tuple[str, ...] = ()
     options: Mapping[str, object] = field(default_factory=dict)
+    stored: Path | None = None
 
 
 _REGISTRY: dict[str, DatasetSpec] = {}
@@ -60,20 +65,39 @@ def register(spec: DatasetSpec) -> DatasetSpec:
     return spec
 
 
+#: Callables returning specs that come and go at run time (the user's
+#: registered datasets), asked on every lookup after the built-in ones.
+_PROVIDERS: list[Callable[[], Mapping[str, DatasetSpec]]] = []
+
+
+def add_provider(provider: Callable[[], Mapping[str, DatasetSpec]]) -> None:
+    """Also serve the specs ``provider()`` returns (built-in names win)."""
+    _PROVIDERS.append(provider)
+
+
+def _specs() -> dict[str, DatasetSpec]:
+    specs = dict(_REGISTRY)
+    for provider in _PROVIDERS:
+        for name, spec in provider().items():
+            specs.setdefault(name, spec)
+    return specs
+
+
 def dataset_names() -> list[str]:
-    """Registered dataset names, in registration order."""
-    return list(_REGISTRY)
+    """Dataset names: built-in ones in registration order, then the user's."""
+    return list(_specs())
 
 
 def get_spec(name: str) -> DatasetSpec:
     """The spec of ``name``; an unknown name raises with the closest matches."""
+    specs = _specs()
     try:
-        return _REGISTRY[name]
-    except KeyError:
-        close = difflib.get_close_matches(str(name), _REGISTRY, n=3)
+        return specs[name]
+    except (KeyError, TypeError):
+        close = difflib.get_close_matches(str(name), specs, n=3)
         hint = f" Did you mean {', '.join(close)}?" if close else ""
         raise UnknownNameError(
-            f"Unknown dataset {name!r}.{hint} Known datasets: {', '.join(_REGISTRY)}."
+            f"Unknown dataset {name!r}.{hint} Known datasets: {', '.join(specs)}."
         ) from None
 
 
@@ -86,6 +110,10 @@ class Availability:
 def availability(name: str, data_dir: str | Path | None = None) -> Availability:
     """Whether ``name`` can be loaded now without downloading anything."""
     spec = get_spec(name)
+    if spec.stored is not None:
+        if spec.stored.is_dir():
+            return Availability(True, f"registered in {spec.stored}")
+        return Availability(False, f"its folder {spec.stored} is gone")
     missing_pkg = [p for p in spec.packages if importlib.util.find_spec(p) is None]
     if missing_pkg:
         return Availability(
@@ -178,6 +206,8 @@ def load_dataset(
     """
     spec = get_spec(name)
     opts = _check_options(spec, options)
+    if spec.stored is not None:  # already parsed: the folder is its own cache
+        return spec.build({}, **opts)
     for pkg in spec.packages:
         if importlib.util.find_spec(pkg) is None:
             raise DataUnavailableError(

@@ -1,0 +1,307 @@
+"""Read a user's table (CSV, TSV, Parquet, JSON Lines) strictly, row by row.
+
+Nothing is guessed silently: every row must have the header's number of
+fields, the header must name every column once, and each row remembers the
+line (text files) or row (Parquet) it came from, so that a later check can
+say exactly where a bad value is. Cells of text files stay text; which columns
+are numbers is decided later (:mod:`core.data.user.profile`).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from core.data.user import validate
+from core.errors import InvalidDataError
+
+#: ``progress(fraction, message)``: how far reading (or registering) has got.
+Progress = Callable[[float, str], None]
+
+TEXT_SUFFIXES = {".csv": None, ".txt": None, ".tsv": "\t", ".tab": "\t"}
+PARQUET_SUFFIXES = (".parquet", ".pq")
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
+SUFFIXES = (*TEXT_SUFFIXES, *PARQUET_SUFFIXES, *JSONL_SUFFIXES)
+_CHUNK = 50_000  # rows converted to a frame at a time (bounds memory)
+_DELIMITERS = (",", ";", "\t", "|")
+
+csv.field_size_limit(16 * 1024 * 1024)  # long texts are legitimate cells
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A table as read, before any column is interpreted.
+
+    Attributes
+    ----------
+    frame : DataFrame of shape (n_rows, n_columns)
+        Text files: every column of pandas' ``str`` dtype, missing fields
+        impossible (a short row is an error). Parquet: numeric columns as
+        float64, the others as ``str``.
+    rows : array of shape (n_rows,), int64
+        The line (text files, the header being line 1) or row (Parquet,
+        counted from 1) each row came from.
+    unit : {"line", "row"}
+    name : str
+        The file, as messages name it.
+    format : {"csv", "tsv", "parquet", "jsonl"}
+    encoding : str or None
+    delimiter : str or None
+    sha256 : str
+        Digest of the file's bytes.
+    n_bytes : int
+    """
+
+    frame: pd.DataFrame
+    rows: np.ndarray
+    unit: str
+    name: str
+    format: str
+    encoding: str | None
+    delimiter: str | None
+    sha256: str
+    n_bytes: int
+
+    def where(self, i: int) -> str:
+        """``"<file>, line 7"``: where row ``i`` (0-based) of the frame came from."""
+        return f"{self.name}, {self.unit} {int(self.rows[i])}"
+
+    def source_record(self) -> dict[str, object]:
+        """What a manifest records about the file."""
+        return {
+            "file": os.path.basename(self.name),
+            "format": self.format,
+            "encoding": self.encoding,
+            "delimiter": self.delimiter,
+            "sha256": self.sha256,
+            "bytes": self.n_bytes,
+            "rows": len(self.frame),
+            "columns": len(self.frame.columns),
+        }
+
+
+def read_table(
+    source: str | os.PathLike | bytes,
+    filename: str | None = None,
+    *,
+    progress: Progress | None = None,
+    formats: tuple[str, ...] = SUFFIXES,
+) -> RawTable:
+    """Read a CSV, TSV, Parquet or JSON Lines file from a path or uploaded bytes.
+
+    Parameters
+    ----------
+    source : path or bytes
+    filename : str, optional
+        The uploaded file's name (its extension picks the format); defaults
+        to the path.
+    progress : callable, optional
+        ``progress(fraction, message)`` while rows are read.
+    formats : tuple of str
+        Extensions accepted here.
+
+    Raises
+    ------
+    InvalidDataError
+        Naming the file, the line or column, and what to do.
+    """
+    raw, name, suffix = validate.read_source(source, filename)
+    if suffix not in formats:
+        raise InvalidDataError(
+            f"{name}: unsupported file type {suffix or '(no extension)'!r}; "
+            f"expected one of {', '.join(formats)}."
+        )
+    digest = hashlib.sha256(raw).hexdigest()
+    if suffix in PARQUET_SUFFIXES:
+        frame, rows = _read_parquet(raw, name)
+        return RawTable(
+            frame, rows, "row", name, "parquet", None, None, digest, len(raw)
+        )
+    text, encoding = validate.decode(raw, name)
+    if suffix in JSONL_SUFFIXES:
+        frame, rows = _read_jsonl(text, name, progress)
+        return RawTable(
+            frame, rows, "line", name, "jsonl", encoding, None, digest, len(raw)
+        )
+    delimiter = TEXT_SUFFIXES[suffix] or _sniff_delimiter(text)
+    frame, rows = _read_delimited(text, name, delimiter, progress)
+    fmt = "tsv" if delimiter == "\t" else "csv"
+    return RawTable(
+        frame, rows, "line", name, fmt, encoding, delimiter, digest, len(raw)
+    )
+
+
+def _sniff_delimiter(text: str) -> str:
+    """The candidate that occurs most in the first line (comma on a tie)."""
+    first = text.lstrip("\r\n").split("\n", 1)[0]
+    counts = {d: first.count(d) for d in _DELIMITERS}
+    best = max(_DELIMITERS, key=lambda d: (counts[d], d == ","))
+    return best if counts[best] else ","
+
+
+def _header(names: list[str], name: str) -> list[str]:
+    if validate.looks_like_data(names):
+        shown = ", ".join(n.strip() for n in names[:5])
+        raise InvalidDataError(
+            f"{name}, line 1: the first row holds only numbers ({shown}…), so the "
+            "file has no header. Add a first row naming the columns."
+        )
+    return validate.check_column_names(names, name)
+
+
+def _read_delimited(
+    text: str, name: str, delimiter: str, progress: Progress | None
+) -> tuple[pd.DataFrame, np.ndarray]:
+    if not text.strip():
+        raise InvalidDataError(
+            f"{name} holds only blank lines; expected a header row and data rows."
+        )
+    total_lines = text.count("\n") + 1
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    header: list[str] | None = None
+    chunks: list[pd.DataFrame] = []
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    start = 1
+    try:
+        for record in reader:
+            here, start = start, reader.line_num + 1
+            if not record or (len(record) == 1 and not record[0].strip()):
+                continue  # a blank line
+            if header is None:
+                header = _header(record, name)
+                continue
+            if len(record) != len(header):
+                raise InvalidDataError(
+                    f"{name}, line {here}: {len(record)} fields, but the header has "
+                    f"{len(header)}; check for a missing or extra "
+                    f"{'tab' if delimiter == chr(9) else repr(delimiter)} or an "
+                    "unclosed quote."
+                )
+            rows.append(record)
+            lines.append(here)
+            if len(rows) == _CHUNK:
+                chunks.append(pd.DataFrame(rows, dtype="str"))
+                rows = []
+                if progress is not None:
+                    progress(min(reader.line_num / total_lines, 1.0), "reading rows")
+    except csv.Error as exc:
+        raise InvalidDataError(
+            f"{name}, line {reader.line_num}: not valid "
+            f"{'TSV' if delimiter == chr(9) else 'CSV'} ({exc}); check the quotes "
+            "on that line."
+        ) from exc
+    if header is None:  # pragma: no cover - text.strip() was non-empty
+        raise InvalidDataError(f"{name} has no header row.")
+    if rows or not chunks:
+        chunks.append(pd.DataFrame(rows, columns=range(len(header)), dtype="str"))
+    frame = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
+    frame.columns = header
+    if frame.empty:
+        raise InvalidDataError(
+            f"{name} has a header but no data rows; add one row per example."
+        )
+    if progress is not None:
+        progress(1.0, f"read {len(frame):,} rows")
+    return frame, np.asarray(lines, dtype=np.int64)
+
+
+def _read_jsonl(
+    text: str, name: str, progress: Progress | None
+) -> tuple[pd.DataFrame, np.ndarray]:
+    records: list[dict] = []
+    lines: list[int] = []
+    keys: dict[str, None] = {}
+    all_lines = text.split("\n")
+    for number, line in enumerate(all_lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InvalidDataError(
+                f"{name}, line {number}: not valid JSON ({exc.msg}, column "
+                f"{exc.colno}); each line must be one JSON object."
+            ) from exc
+        if not isinstance(record, dict):
+            raise InvalidDataError(
+                f"{name}, line {number}: a JSON {type(record).__name__}, expected "
+                'an object such as {"text": "...", "label": "..."}.'
+            )
+        for key, value in record.items():
+            if isinstance(value, dict | list):
+                raise InvalidDataError(
+                    f"{name}, line {number}, key {key!r}: a nested "
+                    f"{type(value).__name__}; expected a string or a number."
+                )
+            keys.setdefault(key, None)
+        records.append(record)
+        lines.append(number)
+        if progress is not None and len(records) % _CHUNK == 0:
+            progress(number / len(all_lines), "reading lines")
+    if not records:
+        raise InvalidDataError(f"{name} holds no JSON lines.")
+    columns = validate.check_column_names(list(keys), name)
+    frame = pd.DataFrame(
+        {
+            new: pd.array(
+                [None if (v := r.get(old)) is None else str(v) for r in records],
+                dtype="str",
+            )
+            for old, new in zip(keys, columns, strict=True)
+        }
+    )
+    return frame, np.asarray(lines, dtype=np.int64)
+
+
+def _read_parquet(raw: bytes, name: str) -> tuple[pd.DataFrame, np.ndarray]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not raw.startswith(b"PAR1"):
+        raise InvalidDataError(
+            f"{name} is not a Parquet file (it does not start with 'PAR1'); "
+            "check the file or its extension."
+        )
+    try:
+        table = pq.read_table(pa.BufferReader(raw))
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise InvalidDataError(
+            f"{name} is not a readable Parquet file ({exc}); write it again."
+        ) from exc
+    columns = validate.check_column_names(list(table.column_names), name)
+    data = {}
+    for i, (col, field) in enumerate(zip(columns, table.schema, strict=True)):
+        kind = field.type
+        values = table.column(i)
+        if pa.types.is_dictionary(kind):
+            values = values.cast(kind.value_type)
+            kind = kind.value_type
+        if (
+            pa.types.is_integer(kind)
+            or pa.types.is_floating(kind)
+            or pa.types.is_boolean(kind)
+            or pa.types.is_decimal(kind)
+        ):
+            data[col] = values.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            data[col] = pd.array(values.to_pylist(), dtype="str")
+        elif pa.types.is_null(kind):
+            data[col] = np.full(table.num_rows, np.nan)
+        else:
+            raise InvalidDataError(
+                f"{name}: column {col!r} has type {kind}; SparseLens reads numbers "
+                "and text. Convert it (e.g. dates to numbers) or drop it."
+            )
+    frame = pd.DataFrame(data, columns=columns)
+    if frame.empty or not len(columns):
+        raise InvalidDataError(f"{name} holds no rows; add one row per example.")
+    return frame, np.arange(1, len(frame) + 1, dtype=np.int64)

@@ -1,0 +1,341 @@
+"""A user's table (CSV, TSV, Parquet) → a registered tabular dataset.
+
+Steps, each refusing bad input with a message that names the column and line:
+
+1. read the file strictly (:mod:`core.data.user.tables`);
+2. the label column gives the classes, the optional ID column the example
+   IDs: rows sharing an ID (e.g. a patient's stays) never span two splits;
+3. every other column is numeric, categorical (one-hot encoded; its levels
+   form one feature group) or ignored, as inferred and corrected by the user;
+4. a stratified, fixed-seed 70 / 10 / 20 split (group-aware with an ID);
+5. scaling (robust: median / IQR, or z-score) fitted on the observed training
+   values; missing numeric values imputed with a recorded rule (the training
+   median, mean or zero) and optionally a ``<column>_missing`` indicator in the
+   column's feature group;
+6. optional units and normal ranges from a ranges file;
+7. registration with a manifest (:mod:`core.data.user.manifest`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from core.data.preprocess import fit_scaler, one_hot
+from core.data.types import Dataset, Split
+from core.data.user import labels, manifest, profile
+from core.data.user.sidecar import read_ranges
+from core.data.user.tables import Progress, RawTable, read_table
+from core.data.user.validate import check_dataset_name
+from core.errors import InvalidDataError
+
+IMPUTE = ("median", "mean", "zero")
+SCALING = ("robust", "zscore")
+TABLE_FORMATS = (".csv", ".tsv", ".tab", ".txt", ".parquet", ".pq")
+
+
+@dataclass(frozen=True)
+class TableOptions:
+    """How a table becomes a dataset.
+
+    Attributes
+    ----------
+    target : str
+        The label column (two or more classes).
+    id_column : str, optional
+        Example or group IDs (e.g. patient ID): a group never spans two splits.
+    roles : mapping of str to str
+        Corrections of the inferred roles: ``"numeric"``, ``"categorical"`` or
+        ``"ignore"``.
+    impute : {"median", "mean", "zero"}
+        The training-split statistic that fills a missing numeric value.
+    indicators : bool
+        Add a ``<column>_missing`` 0/1 feature beside each numeric column with
+        missing values.
+    scaling : {"robust", "zscore"}
+    drop_missing_target : bool
+        Drop rows without a label instead of refusing the file.
+    balance : bool
+        Undersample the training split to equal class counts.
+    val, test : float
+        Fractions of the rows (of the groups, with an ID column).
+    seed : int
+    """
+
+    target: str
+    id_column: str | None = None
+    roles: Mapping[str, str] = field(default_factory=dict)
+    impute: str = "median"
+    indicators: bool = True
+    scaling: str = "robust"
+    drop_missing_target: bool = False
+    balance: bool = False
+    val: float = 0.1
+    test: float = 0.2
+    seed: int = 0
+
+    def check(self) -> None:
+        if self.impute not in IMPUTE:
+            raise InvalidDataError(
+                f"impute must be one of {', '.join(IMPUTE)}, got {self.impute!r}."
+            )
+        if self.scaling not in SCALING:
+            raise InvalidDataError(
+                f"scaling must be one of {', '.join(SCALING)}, got {self.scaling!r}."
+            )
+        if self.id_column is not None and self.id_column == self.target:
+            raise InvalidDataError(
+                f"{self.target!r} cannot be both the label and the ID column."
+            )
+
+
+def build_table(
+    raw: RawTable,
+    name: str,
+    options: TableOptions,
+    *,
+    units: Mapping[str, str] | None = None,
+    normal_ranges: Mapping[str, tuple[float, float]] | None = None,
+) -> tuple[Dataset, list[str]]:
+    """Turn a read table into a :class:`~core.data.Dataset` (nothing is stored).
+
+    Returns
+    -------
+    dataset : Dataset
+    warnings : list of str
+        What was accepted but deserves a look (formula-like cells, dropped
+        rows, ...).
+
+    Raises
+    ------
+    InvalidDataError
+    """
+    options.check()
+    check_dataset_name(name)
+    labels.require_column(raw, options.target, "label")
+    labels.require_column(raw, options.id_column, "ID")
+    exclude = tuple(c for c in (options.target, options.id_column) if c)
+    roles = profile.resolve_roles(raw, options.roles, exclude)
+    numeric = [c for c, r in roles.items() if r == "numeric"]
+    categorical = [c for c, r in roles.items() if r == "categorical"]
+    if not numeric and not categorical:
+        raise InvalidDataError(
+            f"{raw.name}: no feature columns are left (every column besides the "
+            "label and ID is ignored); give at least one column a numeric or "
+            "categorical role."
+        )
+    y, class_names, keep = labels.encode_labels(
+        raw, options.target, drop_missing=options.drop_missing_target
+    )
+    warnings = profile.formula_warnings(raw, [*categorical, *exclude])
+    if not keep.all():
+        warnings.append(
+            labels.missing_rows_message(
+                raw, np.flatnonzero(~keep), f"the label {options.target!r}"
+            )
+            + f": those {int((~keep).sum())} row(s) were dropped."
+        )
+    labels.check_size(raw, int(keep.sum()), len(numeric) + len(categorical))
+    ids = labels.example_ids(raw, options.id_column, keep)
+    groups = ids if options.id_column else None
+    tr, va, te = labels.split(
+        y, groups, val=options.val, test=options.test, seed=options.seed, what=raw.name
+    )
+    n_before_balance = len(tr)
+    if options.balance:
+        tr = labels.balance(y, tr, options.seed)
+
+    frame = raw.frame.loc[keep].reset_index(drop=True)
+    blocks, names, feature_groups, unit_of = [], [], {}, {}
+    fills, missing_counts = {}, {}
+    for col in [c for c in frame.columns if c in roles and roles[c] != "ignore"]:
+        start = len(names)
+        if roles[col] == "numeric":
+            x, missing, _ = profile.numbers(frame[col])
+            blocks.append(x[:, None])
+            names.append(col)
+            if missing.any():
+                missing_counts[col] = int(missing.sum())
+                fills[col] = _fill_value(x[tr], options.impute, col, warnings)
+                if options.indicators:
+                    blocks.append(missing[:, None].astype(np.float64))
+                    names.append(f"{col}_missing")
+                    unit_of[f"{col}_missing"] = "indicator"
+        else:
+            levels = profile.strings(frame[col]).to_frame(col)
+            X_col, level_names, _ = one_hot(levels, [col])
+            blocks.append(X_col)
+            names.extend(level_names)
+            unit_of.update(dict.fromkeys(level_names, "indicator"))
+        feature_groups[col] = tuple(range(start, len(names)))
+    X_raw = np.concatenate(blocks, axis=1)
+    _check_names(names, raw.name)
+
+    rule = {
+        "median": "the training split's median",
+        "mean": "the training split's mean",
+        "zero": "0 (in original units)",
+    }[options.impute]
+    description = (
+        f"{'Median/IQR' if options.scaling == 'robust' else 'Mean/SD'} scaling "
+        "fitted on the observed training values; missing numeric values imputed "
+        f"with {rule}"
+        + (" plus a <column>_missing indicator" if options.indicators else "")
+        + "; categorical columns one-hot encoded (missing → level 'missing')."
+    )
+    prep = fit_scaler(X_raw[tr], options.scaling, description)
+    imputed = np.isnan(X_raw)
+    for col, value in fills.items():
+        j = names.index(col)
+        X_raw[:, j] = np.where(imputed[:, j], value, X_raw[:, j])
+    X = prep.transform(X_raw)
+
+    def part(idx: np.ndarray) -> Split:
+        return Split(
+            y=y[idx],
+            ids=ids[idx],
+            X=X[idx],
+            imputed=imputed[idx] if imputed.any() else None,
+        )
+
+    units = {**unit_of, **(units or {})}
+    ignored = {
+        p.name: p.note or "set to ignore"
+        for p in profile.profile_columns(raw)
+        if roles.get(p.name) == "ignore"
+    }
+    dataset = Dataset(
+        name=name,
+        task="binary" if len(class_names) == 2 else "multiclass",
+        modality="tabular",
+        class_names=class_names,
+        train=part(tr),
+        val=part(va),
+        test=part(te),
+        feature_names=tuple(names),
+        feature_groups=feature_groups,
+        units=units,
+        normal_ranges=dict(normal_ranges or {}),
+        preprocessing=prep,
+        description=(
+            f"Registered from a {raw.format.upper()} file: label "
+            f"{len(class_names)} classes, {len(numeric)} numeric and "
+            f"{len(categorical)} categorical columns."
+        ),
+        source="your file (see the manifest)",
+        info={
+            "label_column": options.target,
+            "id_column": options.id_column,
+            "roles": roles,
+            "ignored_columns": ignored,
+            "missingness": {
+                "rule": f"missing numeric values imputed with {rule}",
+                "indicators": options.indicators,
+                "missing_counts": missing_counts,
+                "fill_values": fills,
+            },
+            "split": {
+                "seed": options.seed,
+                "val": options.val,
+                "test": options.test,
+                "stratified_on": options.target,
+                "grouped_by": options.id_column,
+                "balanced_train": options.balance,
+                "train_rows_before_balancing": n_before_balance,
+            },
+            "ids": options.id_column or "data row number, from 0",
+            "source": raw.source_record(),
+            "warnings": warnings,
+        },
+    )
+    return dataset, warnings
+
+
+def _fill_value(values: np.ndarray, rule: str, col: str, warnings: list) -> float:
+    observed = values[np.isfinite(values)]
+    if rule == "zero":
+        return 0.0
+    if observed.size == 0:
+        warnings.append(
+            f"column {col!r} has no value in the training split; its missing "
+            "values were imputed with 0."
+        )
+        return 0.0
+    return float(np.median(observed) if rule == "median" else np.mean(observed))
+
+
+def _check_names(names: list[str], what: str) -> None:
+    seen = set()
+    for n in names:
+        if n in seen:
+            raise InvalidDataError(
+                f"{what}: two features would both be named {n!r} (a column named "
+                "like another's one-hot level or missing indicator); rename one."
+            )
+        seen.add(n)
+
+
+def add_table(
+    source: str | os.PathLike | bytes,
+    *,
+    name: str,
+    target: str,
+    id_column: str | None = None,
+    ranges: str | os.PathLike | bytes | None = None,
+    filename: str | None = None,
+    ranges_filename: str | None = None,
+    replace: bool = False,
+    progress: Progress | None = None,
+    **options: object,
+) -> manifest.Registered:
+    """Read, validate, encode and register a table in one call.
+
+    Parameters
+    ----------
+    source : path or bytes
+        A CSV, TSV or Parquet file (bytes: an upload, named by ``filename``).
+    name : str
+        The new dataset's name.
+    target, id_column : str
+        See :class:`TableOptions`.
+    ranges : path or bytes, optional
+        A ``feature, unit, low, high`` file (:mod:`core.data.user.sidecar`).
+    replace : bool
+        Replace a registered dataset of the same name.
+    progress : callable, optional
+        ``progress(fraction, message)``.
+    **options
+        The other fields of :class:`TableOptions`.
+
+    Returns
+    -------
+    Registered
+    """
+    check_dataset_name(name)
+    opts = TableOptions(target=target, id_column=id_column, **options)  # type: ignore[arg-type]
+    raw = read_table(source, filename, progress=progress, formats=TABLE_FORMATS)
+    units, ranges_map = {}, {}
+    if ranges is not None:
+        numeric = {
+            c
+            for c, r in profile.resolve_roles(
+                raw, opts.roles, tuple(c for c in (target, id_column) if c)
+            ).items()
+            if r == "numeric"
+        }
+        units, ranges_map = read_ranges(ranges, numeric, ranges_filename)
+    dataset, warnings = build_table(
+        raw, name, opts, units=units, normal_ranges=ranges_map
+    )
+    return manifest.register(
+        dataset,
+        kind="table",
+        source=raw.source_record(),
+        options={**asdict(opts), "roles": dict(opts.roles), "ranges": bool(ranges)},
+        warnings=warnings,
+        replace=replace,
+        progress=progress,
+    )

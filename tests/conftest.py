@@ -28,6 +28,12 @@ def _isolated_model_store(tmp_path_factory, monkeypatch):
     monkeypatch.setattr(core.store, "SHIPPED_DIR", tmp_path_factory.mktemp("shipped"))
 
 
+@pytest.fixture(autouse=True)
+def _isolated_user_data(tmp_path_factory, monkeypatch):
+    """Every test gets an empty folder of registered user datasets of its own."""
+    monkeypatch.setenv("SPARSELENS_USER_DATA", str(tmp_path_factory.mktemp("user")))
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():

@@ -123,7 +123,7 @@ def check_size(raw: RawTable, n_rows: int, n_columns: int) -> None:
             f"{raw.name} has {n_rows} usable row(s); a dataset needs at least "
             f"{MIN_ROWS} to be split into training, validation and test data."
         )
-    if n_columns >= n_rows:
+    if n_columns and n_columns >= n_rows:
         raise InvalidDataError(
             f"{raw.name} has {n_columns} columns but only {n_rows} rows. Each row "
             "must be one example: transpose the table if its rows are features, "

@@ -117,6 +117,7 @@ def build_table(
     check_dataset_name(name)
     labels.require_column(raw, options.target, "label")
     labels.require_column(raw, options.id_column, "ID")
+    labels.check_size(raw, len(raw.frame), 0)  # before constant-column checks
     exclude = tuple(c for c in (options.target, options.id_column) if c)
     roles = profile.resolve_roles(raw, options.roles, exclude)
     numeric = [c for c, r in roles.items() if r == "numeric"]
@@ -186,12 +187,15 @@ def build_table(
         + (" plus a <column>_missing indicator" if options.indicators else "")
         + "; categorical columns one-hot encoded (missing → level 'missing')."
     )
-    prep = fit_scaler(X_raw[tr], options.scaling, description)
+    with np.errstate(over="ignore", invalid="ignore"):  # see _check_finite
+        prep = fit_scaler(X_raw[tr], options.scaling, description)
     imputed = np.isnan(X_raw)
     for col, value in fills.items():
         j = names.index(col)
         X_raw[:, j] = np.where(imputed[:, j], value, X_raw[:, j])
-    X = prep.transform(X_raw)
+    with np.errstate(over="ignore", invalid="ignore"):
+        X = prep.transform(X_raw)
+    _check_finite(X, names, raw.name)
 
     def part(idx: np.ndarray) -> Split:
         return Split(
@@ -265,6 +269,18 @@ def _fill_value(values: np.ndarray, rule: str, col: str, warnings: list) -> floa
         )
         return 0.0
     return float(np.median(observed) if rule == "median" else np.mean(observed))
+
+
+def _check_finite(X: np.ndarray, names: list[str], what: str) -> None:
+    """Model inputs are float32: refuse values that overflow it once scaled."""
+    bad = ~np.isfinite(X)
+    if bad.any():
+        j = int(np.flatnonzero(bad.any(axis=0))[0])
+        raise InvalidDataError(
+            f"{what}: feature {names[j]!r} has values too large for 32-bit floats "
+            "once scaled (beyond about 3e38); rescale that column (e.g. another "
+            "unit or a log) or ignore it."
+        )
 
 
 def _check_names(names: list[str], what: str) -> None:

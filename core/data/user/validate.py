@@ -28,7 +28,9 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _UTF8_MULTIBYTE = re.compile(
     rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
 )
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Form feed and vertical tab occur in real text (page breaks); other C0
+# controls do not.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 
 
 def max_upload_mb() -> float:

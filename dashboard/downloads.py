@@ -14,6 +14,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from core.data.user.validate import csv_safe
+
 
 def file_name(*parts: object, suffix: str) -> str:
     """A portable file name from ``parts`` (data-derived text is not trusted)."""
@@ -21,11 +23,17 @@ def file_name(*parts: object, suffix: str) -> str:
     return f"{stem.strip('._-') or 'download'}.{suffix}"
 
 
+def _csv(df: pd.DataFrame) -> str:
+    # Cells from user data may start like spreadsheet formulas ("=cmd|..."):
+    # neutralised, so opening the download in a spreadsheet runs nothing.
+    return csv_safe(df).to_csv(index=False)
+
+
 def table(df: pd.DataFrame, name: str, *, key: str, label: str = "CSV") -> None:
-    """A button that downloads ``df`` as CSV named ``name``."""
+    """A button that downloads ``df`` as CSV named ``name`` (formulas neutralised)."""
     st.download_button(
         label,
-        data=functools.partial(df.to_csv, index=False),
+        data=functools.partial(_csv, df),
         file_name=name,
         mime="text/csv",
         key=key,

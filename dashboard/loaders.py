@@ -18,6 +18,7 @@ from torch import nn
 
 from core import summaries
 from core.data import Dataset, availability, load_dataset
+from core.data.user import content_stamp
 from core.errors import SparseLensError
 from core.paths import data_home
 from core.store import ModelCard, find_model, load_model
@@ -42,8 +43,10 @@ def guarded(fn: Callable[..., T], *args: object, **kwargs: object) -> T:
 @st.cache_resource(
     max_entries=4, show_spinner="Loading the dataset (the first time parses it)…"
 )
-def _dataset(name: str, home: str) -> Dataset:
-    # ``home`` is part of the cache key: another data home is another dataset.
+def _dataset(name: str, home: str, stamp: str | None = None) -> Dataset:
+    # ``home`` is part of the cache key: another data home is another dataset;
+    # ``stamp``, a registered dataset's content hash, tells apart two datasets
+    # registered under one name (the first deleted in between).
     return load_dataset(name, home, download=False)
 
 
@@ -62,11 +65,13 @@ def require_dataset(name: str) -> Dataset:
             "environment variable at a folder that holds them, then reload."
         )
         st.stop()
-    return guarded(_dataset, name, str(home))
+    return guarded(_dataset, name, str(home), content_stamp(name))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _feature_table(_ds: Dataset, name: str, home: str) -> pd.DataFrame:
+def _feature_table(
+    _ds: Dataset, name: str, home: str, stamp: str | None
+) -> pd.DataFrame:
     return summaries.feature_table(_ds)
 
 
@@ -75,7 +80,9 @@ def feature_table(ds: Dataset) -> pd.DataFrame:
 
     Cached by dataset name and data home (the dataset itself is not hashed).
     """
-    return guarded(_feature_table, ds, ds.name, str(data_home()))
+    return guarded(
+        _feature_table, ds, ds.name, str(data_home()), content_stamp(ds.name)
+    )
 
 
 @st.cache_resource(max_entries=8, show_spinner="Loading the model…")

@@ -37,14 +37,24 @@ def render() -> None:
         st.stop()
     avail = {n: availability(n) for n in names}
     first_available = next((i for i, n in enumerate(names) if avail[n].available), 0)
+    new = st.session_state.pop(state.NEW_DATASET, None)
+    if new in names:  # just registered on the Add data page: choose it
+        st.session_state[state.DATASET] = new
+    yours = {n for n in names if get_spec(n).stored is not None}
+
+    def label(n: str) -> str:
+        text = f"{n} · yours" if n in yours else n
+        return text if avail[n].available else f"{text} (not available)"
+
     with st.sidebar:
         name = st.selectbox(
             "Dataset",
             names,
             index=first_available,
             key=state.DATASET,
-            format_func=lambda n: n if avail[n].available else f"{n} (not available)",
-            help="Datasets marked not available lack their files in the data home.",
+            format_func=label,
+            help="Datasets marked not available lack their files in the data home; "
+            "'yours' are the ones registered on the Add data page.",
         )
         spec = get_spec(name)
         st.caption(f"{spec.summary} — {spec.task}, {spec.modality}")

@@ -64,6 +64,35 @@ DOWNLOAD_INSPECT = "inspect.download"  # + "." + what
 DOWNLOAD_PCA = "pca.download"  # + "." + what
 DOWNLOAD_WEIGHTS = "weights.download"  # + "." + what
 
+# Add data page. Widgets whose options come from the file are keyed per file:
+# for_setting(key, <first 12 hex digits of the file's SHA-256>).
+ADD_KIND = "add.kind"
+ADD_UPLOAD = "add.upload"
+ADD_PATH = "add.path"
+ADD_NAME = "add.name"
+ADD_TARGET = "add.target"  # per file
+ADD_ID = "add.id"  # per file
+ADD_CATEGORICAL = "add.categorical"  # per file, label and ID column
+ADD_IGNORE = "add.ignore"  # per file, label and ID column
+ADD_TEXT = "add.text"  # per file
+ADD_IMPUTE = "add.impute"
+ADD_INDICATORS = "add.indicators"
+ADD_SCALING = "add.scaling"
+ADD_DROP_MISSING = "add.drop_missing"
+ADD_BALANCE = "add.balance"
+ADD_WORDS = "add.words"
+ADD_RANGES = "add.ranges"
+ADD_LABELS = "add.labels"
+ADD_SUBMIT = "add.submit"
+ADD_DELETE_CHOICE = "add.delete_choice"
+ADD_DELETE_CONFIRM = "add.delete_confirm"
+ADD_DELETE = "add.delete"
+DOWNLOAD_PREVIEW = "add.download_preview"
+# Not widgets: what the last registration or deletion did, and a dataset the
+# sidebar should choose on its next run.
+ADD_NOTICE = "add.notice"
+NEW_DATASET = "add.new_dataset"
+
 
 def download_key(prefix: str, name: str) -> str:
     """A widget key for one of several downloads (one per figure)."""

@@ -145,6 +145,14 @@ def _profile(raw: RawTable, col: str) -> ColumnProfile:
             f"{values.iloc[first]!r} on {raw.where(first).split(', ')[-1]}: fix "
             "them, or make the column categorical",
         )
+    if len(distinct) > 20 and len(distinct) >= n_obs / 2:
+        return ColumnProfile(
+            col,
+            "ignore",
+            **counts,
+            note=f"{len(distinct)} distinct values in {n_obs} rows: an ID? Choose it "
+            "as the ID column",
+        )
     if len(distinct) <= MAX_INFERRED_LEVELS:
         return ColumnProfile(col, "categorical", **counts)
     return ColumnProfile(

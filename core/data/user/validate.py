@@ -12,6 +12,8 @@ import re
 import unicodedata
 from pathlib import Path
 
+import pandas as pd
+
 from core.errors import InvalidDataError
 
 #: Environment variable with the largest file accepted, in megabytes.
@@ -267,3 +269,23 @@ def neutralise_formula(value: object) -> object:
     injection). Numbers, including negative ones, are left alone.
     """
     return "'" + value if is_formula(value) else value
+
+
+def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells and column names cannot run as formulas.
+
+    Every CSV the dashboard offers for download goes through this.
+    """
+    safe = frame.copy()
+    for col in safe.columns:
+        if not pd.api.types.is_numeric_dtype(safe[col].dtype):
+            safe[col] = safe[col].map(neutralise_formula, na_action="ignore")
+    safe.columns = [neutralise_formula(str(c)) for c in safe.columns]
+    return safe
+
+
+def suggest_name(filename: str) -> str:
+    """A valid dataset name from a file name (``"My Cohort 2024.csv"`` → ``"my_cohort_2024"``)."""
+    stem = Path(str(filename)).name.split(".")[0].lower()
+    name = re.sub(r"[^a-z0-9_-]+", "_", stem).strip("_-")[:48]
+    return name or "my_data"

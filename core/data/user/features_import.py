@@ -41,7 +41,7 @@ import pandas as pd
 from core.data.preprocess import fit_scaler
 from core.data.types import Dataset, Split
 from core.data.user import labels, manifest, profile, validate
-from core.data.user.tables import Progress, RawTable, read_table
+from core.data.user.tables import Progress, RawTable, part_of, read_table
 from core.errors import InvalidDataError
 
 SCALING = ("zscore", "robust", "identity")
@@ -250,7 +250,7 @@ def _read(
             if key in arrays:
                 extras[key] = _vector(arrays[key], len(X), name, key)
     else:
-        table = read_table(source, filename, progress=progress)
+        table = read_table(source, filename, progress=part_of(progress, 0, 0.6))
         if target is None:
             raise InvalidDataError(
                 f"{name}: name the label column (target) of the feature table."

@@ -115,7 +115,7 @@ def register(
             "or replace it."
         )
     if progress is not None:
-        progress(0.0, "writing the dataset")
+        progress(0.9, "writing the dataset")
     staged = home / f".{name}.{uuid.uuid4().hex[:8]}.staged"
     with atomic_dir(staged) as tmp:
         cache.dump(dataset, tmp)
@@ -291,7 +291,7 @@ def _spec(entry: Registered) -> registry.DatasetSpec:
         summary = str(m.get("summary", "your data"))
     return registry.DatasetSpec(
         name=entry.name,
-        task=m.get("task", "binary") if m.get("task") == "multiclass" else "binary",
+        task="multiclass" if m.get("task") == "multiclass" else "binary",
         modality=m.get("modality", "tabular"),
         summary=summary,
         source=f"registered from {m.get('source', {}).get('file', 'your file')}",

@@ -37,7 +37,7 @@ import pandas as pd
 from core.data.clinical import units_and_ranges
 from core.data.types import Dataset
 from core.data.user import manifest, profile
-from core.data.user.tables import Progress, RawTable, read_table
+from core.data.user.tables import Progress, RawTable, part_of, read_table
 from core.data.user.tabular_import import TABLE_FORMATS, TableOptions, build_table
 from core.data.user.validate import check_dataset_name
 from core.errors import InvalidDataError
@@ -201,7 +201,9 @@ def add_mimic(
 ) -> manifest.Registered:
     """Read, validate and register a MIMIC-III sepsis extract (see module docs)."""
     check_dataset_name(name)
-    raw = read_table(source, filename, progress=progress, formats=TABLE_FORMATS)
+    raw = read_table(
+        source, filename, progress=part_of(progress, 0, 0.6), formats=TABLE_FORMATS
+    )
     dataset, warnings = build_mimic(raw, name, balance=balance)
     return manifest.register(
         dataset,

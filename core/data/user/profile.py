@@ -183,11 +183,13 @@ def resolve_roles(
     raw: RawTable,
     overrides: Mapping[str, str],
     exclude: tuple[str, ...],
+    profiles: list[ColumnProfile] | None = None,
 ) -> dict[str, str]:
     """Every column's role: the proposal, with the user's ``overrides`` applied.
 
     Columns in ``exclude`` (target, ID) get no feature role. A role that does
-    not fit the values raises, naming the column and where.
+    not fit the values raises, naming the column and where. ``profiles`` are
+    :func:`profile_columns` of ``raw`` when the caller has them already.
 
     Raises
     ------
@@ -206,7 +208,7 @@ def resolve_roles(
                 f"{', '.join(ROLES)}."
             )
     roles = {}
-    for profile in profile_columns(raw):
+    for profile in profiles if profiles is not None else profile_columns(raw):
         if profile.name in exclude:
             continue
         role = overrides.get(profile.name, profile.role)

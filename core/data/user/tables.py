@@ -26,6 +26,16 @@ from core.errors import InvalidDataError
 #: ``progress(fraction, message)``: how far reading (or registering) has got.
 Progress = Callable[[float, str], None]
 
+
+def part_of(progress: Progress | None, start: float, stop: float) -> Progress | None:
+    """``progress`` for one stage: its 0..1 mapped onto ``start``..``stop``."""
+    if progress is None:
+        return None
+    return lambda fraction, message: progress(
+        start + (stop - start) * fraction, message
+    )
+
+
 TEXT_SUFFIXES = {".csv": None, ".txt": None, ".tsv": "\t", ".tab": "\t"}
 PARQUET_SUFFIXES = (".parquet", ".pq")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")

@@ -28,7 +28,7 @@ from core.data.preprocess import fit_scaler, one_hot
 from core.data.types import Dataset, Split
 from core.data.user import labels, manifest, profile
 from core.data.user.sidecar import read_ranges
-from core.data.user.tables import Progress, RawTable, read_table
+from core.data.user.tables import Progress, RawTable, part_of, read_table
 from core.data.user.validate import check_dataset_name
 from core.errors import InvalidDataError
 
@@ -97,10 +97,13 @@ def build_table(
     name: str,
     options: TableOptions,
     *,
-    units: Mapping[str, str] | None = None,
-    normal_ranges: Mapping[str, tuple[float, float]] | None = None,
+    ranges: str | os.PathLike | bytes | None = None,
+    ranges_filename: str | None = None,
 ) -> tuple[Dataset, list[str]]:
     """Turn a read table into a :class:`~core.data.Dataset` (nothing is stored).
+
+    ``ranges`` is an optional ``feature, unit, low, high`` file
+    (:mod:`core.data.user.sidecar`) about the numeric columns.
 
     Returns
     -------
@@ -119,9 +122,13 @@ def build_table(
     labels.require_column(raw, options.id_column, "ID")
     labels.check_size(raw, len(raw.frame), 0)  # before constant-column checks
     exclude = tuple(c for c in (options.target, options.id_column) if c)
-    roles = profile.resolve_roles(raw, options.roles, exclude)
+    profiles = profile.profile_columns(raw)
+    roles = profile.resolve_roles(raw, options.roles, exclude, profiles)
     numeric = [c for c, r in roles.items() if r == "numeric"]
     categorical = [c for c, r in roles.items() if r == "categorical"]
+    units, normal_ranges = (
+        read_ranges(ranges, set(numeric), ranges_filename) if ranges else ({}, {})
+    )
     if not numeric and not categorical:
         raise InvalidDataError(
             f"{raw.name}: no feature columns are left (every column besides the "
@@ -205,10 +212,10 @@ def build_table(
             imputed=imputed[idx] if imputed.any() else None,
         )
 
-    units = {**unit_of, **(units or {})}
+    units = {**unit_of, **units}
     ignored = {
-        p.name: p.note or "set to ignore"
-        for p in profile.profile_columns(raw)
+        p.name: (p.note if p.role == "ignore" else "") or "set to ignore"
+        for p in profiles
         if roles.get(p.name) == "ignore"
     }
     dataset = Dataset(
@@ -222,7 +229,7 @@ def build_table(
         feature_names=tuple(names),
         feature_groups=feature_groups,
         units=units,
-        normal_ranges=dict(normal_ranges or {}),
+        normal_ranges=normal_ranges,
         preprocessing=prep,
         description=(
             f"Registered from a {raw.format.upper()} file: label "
@@ -332,19 +339,13 @@ def add_table(
     """
     check_dataset_name(name)
     opts = TableOptions(target=target, id_column=id_column, **options)  # type: ignore[arg-type]
-    raw = read_table(source, filename, progress=progress, formats=TABLE_FORMATS)
-    units, ranges_map = {}, {}
-    if ranges is not None:
-        numeric = {
-            c
-            for c, r in profile.resolve_roles(
-                raw, opts.roles, tuple(c for c in (target, id_column) if c)
-            ).items()
-            if r == "numeric"
-        }
-        units, ranges_map = read_ranges(ranges, numeric, ranges_filename)
+    raw = read_table(
+        source, filename, progress=part_of(progress, 0, 0.6), formats=TABLE_FORMATS
+    )
+    if progress is not None:
+        progress(0.6, "checking and encoding the columns")
     dataset, warnings = build_table(
-        raw, name, opts, units=units, normal_ranges=ranges_map
+        raw, name, opts, ranges=ranges, ranges_filename=ranges_filename
     )
     return manifest.register(
         dataset,

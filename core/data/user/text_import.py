@@ -18,7 +18,7 @@ from core.data.preprocess import fit_scaler
 from core.data.text import select_tfidf_words
 from core.data.types import Dataset, Split
 from core.data.user import labels, manifest, profile
-from core.data.user.tables import Progress, RawTable, read_table
+from core.data.user.tables import Progress, RawTable, part_of, read_table
 from core.data.user.validate import check_dataset_name
 from core.errors import InvalidDataError
 
@@ -172,7 +172,9 @@ def add_texts(
 ) -> manifest.Registered:
     """Read, validate and register a text corpus; see :func:`build_texts`."""
     check_dataset_name(name)
-    raw = read_table(source, filename, progress=progress, formats=TEXT_FORMATS)
+    raw = read_table(
+        source, filename, progress=part_of(progress, 0, 0.6), formats=TEXT_FORMATS
+    )
     dataset, warnings = build_texts(
         raw,
         name,

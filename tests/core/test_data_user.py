@@ -387,3 +387,22 @@ def test_registered_summary_is_listed_first_by_name():
     summary = get_spec("a_set").summary
     assert "a.csv" in summary and "rows" in summary and "2 classes" in summary
     assert user_manifest.find("a_set").manifest["source"]["file"] == "a.csv"
+
+
+def test_group_split_keeps_groups_whole_and_stratifies_them():
+    from core.data.splits import group_split_indices
+
+    rng = np.random.default_rng(0)
+    groups = rng.integers(0, 3000, size=10_000)
+    y = (groups % 5 == 0).astype(int)  # one label per group, 20 % positive
+    tr, va, te = group_split_indices(y, groups, val=0.1, test=0.2, seed=0)
+    assert np.array_equal(np.sort(np.concatenate([tr, va, te])), np.arange(len(y)))
+    sets = [set(groups[p].tolist()) for p in (tr, va, te)]
+    assert not (sets[0] & sets[1] or sets[0] & sets[2] or sets[1] & sets[2])
+    n_groups = len(np.unique(groups))
+    assert abs(len(sets[2]) / n_groups - 0.2) < 0.01
+    assert abs(len(sets[1]) / n_groups - 0.1) < 0.01
+    for part in (tr, va, te):
+        assert abs(y[part].mean() - 0.2) < 0.03
+    again = group_split_indices(y, groups, val=0.1, test=0.2, seed=0)
+    assert all(np.array_equal(a, b) for a, b in zip((tr, va, te), again, strict=True))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.data.splits import split_indices
+from core.data.splits import group_split_indices, split_indices
 from core.data.user.profile import strings
 from core.data.user.tables import RawTable
 from core.errors import InvalidDataError
@@ -142,6 +142,10 @@ def split(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Stratified (and, with ``groups``, group-aware) split; each part holds data.
 
+    Rows sharing a group go to one split
+    (:func:`core.data.splits.group_split_indices`, which stratifies the groups
+    by their most common class).
+
     Raises
     ------
     InvalidDataError
@@ -149,7 +153,10 @@ def split(
         training split to hold every class.
     """
     try:
-        tr, va, te = split_indices(y, val=val, test=test, seed=seed, groups=groups)
+        if groups is not None and np.unique(groups).size < len(y):
+            tr, va, te = group_split_indices(y, groups, val=val, test=test, seed=seed)
+        else:
+            tr, va, te = split_indices(y, val=val, test=test, seed=seed)
     except ValueError as exc:
         raise InvalidDataError(
             f"{what}: cannot split {len(y)} rows into training, validation "

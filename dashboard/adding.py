@@ -69,7 +69,8 @@ def source(kind: str) -> tuple[bytes | str, str] | None:
         "…or a path on the server",
         key=state.for_dataset(state.ADD_PATH, kind),
         placeholder="/data/cohort.csv",
-        help="For large files: read in place, never uploaded.",
+        help="For large files: read in place, never uploaded. Any file the "
+        "server process can read.",
     ).strip()
     if upload is not None:
         return upload.getvalue(), upload.name

@@ -406,3 +406,14 @@ def test_group_split_keeps_groups_whole_and_stratifies_them():
         assert abs(y[part].mean() - 0.2) < 0.03
     again = group_split_indices(y, groups, val=0.1, test=0.2, seed=0)
     assert all(np.array_equal(a, b) for a, b in zip((tr, va, te), again, strict=True))
+
+
+def test_a_bad_user_data_folder_never_breaks_the_dataset_list(tmp_path, monkeypatch):
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("x")
+    monkeypatch.setenv("SPARSELENS_USER_DATA", str(not_a_folder))
+    assert "adult" in dataset_names() and not registered()
+    monkeypatch.setenv("SPARSELENS_USER_DATA", str(tmp_path))
+    (tmp_path / "Not A Name").mkdir()
+    (tmp_path / ".half.1234.staged").mkdir()
+    assert not registered()

@@ -30,7 +30,7 @@ from core.atomic import atomic_dir
 from core.data import cache, registry
 from core.data.types import Dataset
 from core.data.user.tables import Progress
-from core.data.user.validate import check_dataset_name
+from core.data.user.validate import NAME_PATTERN, check_dataset_name
 from core.errors import DataCorruptError, InvalidDataError, UnknownNameError
 from core.paths import USER_DATA_ENV, user_data_dir, writable_dir
 
@@ -198,8 +198,13 @@ def _listing(home: str, stamp: int) -> tuple[Registered, ...]:
     # Keyed by the folder's mtime: registering or deleting renames an entry in
     # it, which changes the mtime, so the listing is read again.
     out = []
-    for folder in sorted(Path(home).iterdir()):
-        if folder.name.startswith(".") or not folder.is_dir():
+    try:
+        entries = sorted(Path(home).iterdir())
+    except OSError:  # not a folder, or unreadable: no registered datasets
+        return ()
+    for folder in entries:
+        # Dot-folders are registrations under way; other names were not made here.
+        if not NAME_PATTERN.fullmatch(folder.name) or not folder.is_dir():
             continue
         try:
             manifest = json.loads((folder / MANIFEST).read_text())

@@ -46,3 +46,17 @@ def block_soft_threshold(
     safe = torch.where(norms > 0, norms, torch.ones_like(norms))
     scale = torch.clamp(1 - thresholds / safe, min=0) * (norms > 0)
     return W * scale[group_of_column]
+
+
+def elastic_net_prox(x: torch.Tensor, l1: float, l2: float) -> torch.Tensor:
+    """prox of ``l1 ‖·‖₁ + (l2 / 2) ‖·‖₂²``: ``soft_threshold(x, l1) / (1 + l2)``.
+
+    With a step ``γ`` and the elastic net ``λ[α‖β‖₁ + (1 − α)/2 ‖β‖₂²]`` this is
+    the update of glm_saga's Algorithm 1 with ``l1 = γλα``, ``l2 = γλ(1 − α)``.
+
+    References
+    ----------
+    Zou & Hastie (2005), "Regularization and variable selection via the elastic
+    net"; Wong, Santurkar & Mądry (2021), Algorithm 1.
+    """
+    return soft_threshold(x, l1) / (1.0 + l2)

@@ -21,6 +21,7 @@ from core.glm import solvers
 from core.glm.families import Family, get_family
 from core.glm.result import ElasticNetPath
 from core.glm.validation import check_inputs
+from core.threads import threads_for, torch_threads
 
 SOLVERS = ("fista", "saga")
 
@@ -35,9 +36,7 @@ class _Data:
     y: np.ndarray
 
 
-def lambda_max(
-    X: torch.Tensor, Y: torch.Tensor, family: Family, alpha: float
-) -> float:
+def lambda_max(X: torch.Tensor, Y: torch.Tensor, family: Family, alpha: float) -> float:
     """The smallest λ at which every coefficient is zero.
 
     At β = 0 with the optimal intercept, the KKT conditions hold iff
@@ -180,6 +179,33 @@ def elastic_net_path(
             raise ValueError("lambdas must be a non-empty array of positive values")
 
     n, p = train.X.shape
+    threads = threads_for(n * p * k) if device.type == "cpu" else None
+    with torch_threads(threads):
+        records = _fit_path(
+            train, valid, fam, grid, alpha, k, solver, tol, max_epochs, screening,
+            lr, batch_size, seed, progress,
+        )  # fmt: skip
+    return ElasticNetPath.from_records(
+        records,
+        lambdas=grid,
+        alpha=alpha,
+        family=fam.name,
+        solver=solver,
+        tol=tol,
+        classes=classes,
+        feature_names=names,
+        preprocessing=prep,
+        n_train=n,
+    )
+
+
+def _fit_path(
+    train, valid, fam, grid, alpha, k, solver, tol, max_epochs, screening, lr,
+    batch_size, seed, progress,
+) -> list[dict]:  # fmt: skip
+    """Solve along ``grid``, warm-starting; one record of results per λ."""
+    n, p = train.X.shape
+    device = train.X.device
     B = torch.zeros(k, p, device=device)
     b = fam.null_intercept(train.Y).to(device)
     records = []
@@ -211,12 +237,10 @@ def elastic_net_path(
                 f"elastic_net_path ({solver}): λ = {lam:.4g} (index {i}) stopped at "
                 f"max_epochs={max_epochs} before reaching tol={tol:g}",
                 RuntimeWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         tr_loss, tr_acc = _metrics(fam, train, B, b)
-        va_loss, va_acc = (
-            _metrics(fam, valid, B, b) if valid else (np.nan, np.nan)
-        )
+        va_loss, va_acc = _metrics(fam, valid, B, b) if valid else (np.nan, np.nan)
         records.append(
             dict(
                 coef=B.cpu().numpy().copy(),
@@ -235,18 +259,7 @@ def elastic_net_path(
         )
         if progress is not None:
             progress(i + 1, len(grid))
-    return ElasticNetPath.from_records(
-        records,
-        lambdas=grid,
-        alpha=alpha,
-        family=fam.name,
-        solver=solver,
-        tol=tol,
-        classes=classes,
-        feature_names=names,
-        preprocessing=prep,
-        n_train=n,
-    )
+    return records
 
 
 def _fista_at(
@@ -282,7 +295,7 @@ def _fista_at(
         Xw = data.X[:, idx].contiguous() if len(idx) < p else data.X
         sol, L = solvers.fista(
             Xw, data.Y, fam, lam, alpha, B[:, idx], b,
-            lipschitz=max(L * 0.5, fam.curvature), tol=tol * 0.5,
+            lipschitz=max(L * 0.5, fam.curvature), tol=tol,
             max_iter=max(1, max_epochs - epochs),
         )  # fmt: skip
         epochs += sol.epochs

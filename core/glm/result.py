@@ -186,7 +186,9 @@ class ElasticNetPath:
         with np.load(folder / "path.npz", allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
         diag = {
-            k.removeprefix("diag_"): v for k, v in arrays.items() if k.startswith("diag_")
+            k.removeprefix("diag_"): v
+            for k, v in arrays.items()
+            if k.startswith("diag_")
         }
         return cls(
             lambdas=arrays["lambdas"],

@@ -43,7 +43,9 @@ class Solution:
 def penalty(B: torch.Tensor, lam: float, alpha: float) -> float:
     """λ [α ‖B‖₁ + (1 − α)/2 ‖B‖₂²]."""
     B64 = B.double()
-    return lam * (alpha * B64.abs().sum() + 0.5 * (1 - alpha) * (B64 * B64).sum()).item()
+    return (
+        lam * (alpha * B64.abs().sum() + 0.5 * (1 - alpha) * (B64 * B64).sum()).item()
+    )
 
 
 def mean_loss(family: Family, Z: torch.Tensor, Y: torch.Tensor) -> float:
@@ -184,7 +186,9 @@ def fista(
         gB = R.T @ X / n
         gb = R.mean(dim=0)
         while True:
-            B_new = elastic_net_prox(yB - gB / L, lam * alpha / L, lam * (1 - alpha) / L)
+            B_new = elastic_net_prox(
+                yB - gB / L, lam * alpha / L, lam * (1 - alpha) / L
+            )
             b_new = yb - gb / L
             Z_new = X @ B_new.T + b_new
             f_new = mean_loss(family, Z_new, Y)
@@ -195,7 +199,9 @@ def fista(
             if f_new <= fy + linear + 0.5 * L * step2 + 1e-6 * (1.0 + abs(fy)):
                 break
             L *= 2.0
-        restart = ((yB - B_new) * (B_new - B)).sum() + ((yb - b_new) * (b_new - b)).sum()
+        restart = ((yB - B_new) * (B_new - B)).sum() + (
+            (yb - b_new) * (b_new - b)
+        ).sum()
         if restart.item() > 0:
             t = 1.0
         t_next = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t))
@@ -256,7 +262,9 @@ def saga(
             delta = R - table[idx]
             gB = delta.T @ Xb / len(idx) + avg_B
             gb = delta.mean(dim=0) + avg_b
-            B_new = elastic_net_prox(B - lr * gB, lr * lam * alpha, lr * lam * (1 - alpha))
+            B_new = elastic_net_prox(
+                B - lr * gB, lr * lam * alpha, lr * lam * (1 - alpha)
+            )
             b_new = b - lr * gb
             table[idx] = R
             avg_B += delta.T @ Xb / n

@@ -15,7 +15,9 @@ def _matrix(X, what: str) -> np.ndarray:
     if A.size == 0:
         raise ValueError(f"{what} is empty: it has no rows to fit or score")
     if A.ndim != 2:
-        raise ValueError(f"{what} must be 2-d (n_samples, n_features), got shape {A.shape}")
+        raise ValueError(
+            f"{what} must be 2-d (n_samples, n_features), got shape {A.shape}"
+        )
     if A.shape[0] == 0:
         raise ValueError(f"{what} has no rows")
     if A.shape[1] == 0:

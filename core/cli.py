@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import numpy as np
 from tqdm.auto import tqdm
 
 from core import __version__
@@ -319,6 +320,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_models)
     _add_data_commands(sub)
+    _add_sparse_layer_command(sub)
     return parser
 
 
@@ -549,3 +551,80 @@ def _add_data_commands(sub) -> None:
     p = sub.add_parser("remove-data", help="delete a registered dataset of yours")
     p.add_argument("name")
     p.set_defaults(func=cmd_remove_data)
+
+
+# ------------------------------------------------------------- sparse layers
+
+
+def cmd_sparse_layer(args: argparse.Namespace) -> int:
+    from core.glm.selection import path_summary
+    from core.sparse_layer import compute_sparse_layer
+
+    enc = tqdm(total=1, desc="features", unit="text", leave=False)
+    fit = tqdm(total=args.n_lambdas, desc="path", unit="λ", leave=False)
+
+    def encoded(done: int, total: int) -> None:
+        enc.total = total
+        enc.n = done
+        enc.refresh()
+
+    def fitted(done: int, total: int) -> None:
+        fit.n = done
+        fit.refresh()
+
+    with enc, fit:
+        layer, _ = compute_sparse_layer(
+            args.dataset, args.features, alpha=args.alpha, n_lambdas=args.n_lambdas,
+            eps=args.eps, tol=args.tol, tolerance=args.tolerance,
+            progress_features=encoded, progress=fitted,
+        )  # fmt: skip
+    path, i = layer.path, layer.selected
+    summary = path_summary(path)
+    d = path.diagnostics
+    print(
+        f"{layer.name}: {len(path)} λ in {d['seconds'].sum():.1f} s, "
+        f"{int(d['epochs'].sum())} epochs, largest relative gap {np.nanmax(d['gap']):.1e}"
+    )
+    print(
+        f"selected λ[{i}] = {path.lambdas[i]:.4g}: {int(path.active_features[i])} of "
+        f"{len(path.feature_names)} features, {int(path.nonzeros[i].sum())} weights; "
+        f"accuracy train {summary.train_accuracy[i]:.3f} val {summary.val_accuracy[i]:.3f} "
+        f"test {layer.test_accuracy[i]:.3f}"
+    )
+    dense = layer.dense_accuracy
+    print(
+        f"dense layer: accuracy train {dense['train']:.3f} val {dense['val']:.3f} "
+        f"test {dense['test']:.3f}"
+    )
+    for row in layer.topk:
+        print(
+            f"{row['layer']:>6} top-{row['k']}: all {row['all']:.3f} "
+            f"top-k {row['top_k']:.3f} rest {row['rest']:.3f}"
+        )
+    return 0
+
+
+def _add_sparse_layer_command(sub) -> None:
+    p = sub.add_parser(
+        "sparse-layer",
+        help="fit an elastic-net path on deep features; store it with the selected "
+        "sparse layer and a dense layer",
+    )
+    p.add_argument("--dataset", required=True)
+    p.add_argument(
+        "--features",
+        default="minilm",
+        help="minilm (text datasets), raw (the dataset's own features, e.g. "
+        "registered deep features) or penultimate:<model id>",
+    )
+    p.add_argument("--alpha", type=float, default=0.99, help="L1 share of the penalty")
+    p.add_argument("--n-lambdas", type=int, default=100)
+    p.add_argument("--eps", type=float, default=1e-3, help="λ_min / λ_max")
+    p.add_argument("--tol", type=float, default=1e-4, help="relative duality gap")
+    p.add_argument(
+        "--tolerance",
+        type=float,
+        default=0.05,
+        help="selection: sparsest λ within this validation accuracy of the best",
+    )
+    p.set_defaults(func=cmd_sparse_layer)

@@ -27,6 +27,7 @@ PAGES = [
     ),
     st.Page("app_pages/pca.py", title="PCA maps", icon=":material/scatter_plot:"),
     st.Page("app_pages/weights.py", title="Weights", icon=":material/grid_on:"),
+    st.Page("app_pages/lambda_sweep.py", title="λ sweep", icon=":material/tune:"),
     st.Page("app_pages/add_data.py", title="Add data", icon=":material/upload_file:"),
 ]
 

@@ -21,6 +21,7 @@ from core.data import Dataset, availability, load_dataset
 from core.data.user import content_stamp
 from core.errors import SparseLensError
 from core.paths import data_home
+from core.sparse_layer import SparseLayer, list_layers
 from core.store import ModelCard, find_model, load_model
 
 T = TypeVar("T")
@@ -119,3 +120,18 @@ def model_or_none(model_id: str) -> tuple[nn.Module, ModelCard] | None:
     except (SparseLensError, ValueError) as exc:
         st.error(str(exc))
         return None
+
+
+@st.cache_resource(max_entries=8, show_spinner="Loading the sparse layer…")
+def _layer(folder: str, stamp: float) -> SparseLayer:
+    # ``stamp`` (the folder's mtime) tells apart a layer recomputed under the
+    # same name.
+    return SparseLayer.load(Path(folder))
+
+
+def require_layer(name: str) -> SparseLayer:
+    """A stored sparse layer (shared, never mutated), or an error and a stop."""
+    folder = guarded(list_layers).get(name)
+    if folder is None:
+        fail(f"No sparse layer {name!r} is stored any more.")
+    return guarded(_layer, str(folder), folder.stat().st_mtime)

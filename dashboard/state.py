@@ -119,3 +119,15 @@ def for_setting(key: str, *parts: str) -> str:
     from that combination's Table 1 strength whenever one of them changes.
     """
     return f"{key}[{'/'.join(parts)}]"
+
+
+# λ sweep page.
+SWEEP_LAYER = "sweep.layer"
+SWEEP_INDEX = "sweep.index"  # per layer
+SWEEP_CLASS = "sweep.class"  # per layer
+SWEEP_TOP = "sweep.top"
+SWEEP_FEATURES = "sweep.features"  # per dataset
+SWEEP_ALPHA = "sweep.alpha"
+SWEEP_LAMBDAS = "sweep.n_lambdas"
+SWEEP_COMPUTE = "sweep.compute"
+DOWNLOAD_SWEEP = "sweep.download"

@@ -99,8 +99,9 @@ def elastic_net_path(
         real targets for ``gaussian``.
     family : {"multinomial", "binomial", "gaussian"}
         ``binomial`` fits one output (class 1 against class 0).
-    alpha : float in (0, 1]
-        The L1 share of the penalty (glm_saga's α; scikit-learn's ``l1_ratio``).
+    alpha : float in [0, 1]
+        The L1 share of the penalty (glm_saga's α; scikit-learn's ``l1_ratio``);
+        0 (ridge, e.g. a dense decision layer) needs explicit ``lambdas``.
     n_lambdas, eps : int, float
         ``n_lambdas`` values log-spaced from λ_max down to ``eps`` · λ_max.
     lambdas : array of shape (K,), optional
@@ -145,8 +146,12 @@ def elastic_net_path(
     fam = get_family(family)
     if solver not in SOLVERS:
         raise ValueError(f"Unknown solver {solver!r}; expected one of {SOLVERS}")
-    if not 0 < alpha <= 1:
-        raise ValueError(f"alpha must be in (0, 1], got {alpha}")
+    if not 0 <= alpha <= 1:
+        raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+    if alpha == 0 and lambdas is None:
+        raise ValueError(
+            "alpha=0 (ridge) has no λ_max: give the λ values with lambdas=[...]"
+        )
     Xn, yn, val, classes, names = check_inputs(
         X, y, fam, validation=validation, feature_names=feature_names
     )

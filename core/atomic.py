@@ -55,6 +55,8 @@ def atomic_dir(target: Path) -> Iterator[Path]:
     try:
         yield tmp
         for child in tmp.iterdir():
+            if child.is_dir():  # written by a nested atomic_dir, already synced
+                continue
             with open(child, "rb") as fh:
                 os.fsync(fh.fileno())
         os.rename(tmp, target)

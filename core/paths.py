@@ -11,6 +11,9 @@ Three folders, each overridable by an environment variable:
     (default ``$XDG_CACHE_HOME/sparselens/parsed``).
 ``SPARSELENS_MODELS``
     the user's model store (default ``$XDG_DATA_HOME/sparselens/models``).
+``SPARSELENS_LAYERS``
+    sparse decision layers (elastic-net paths on deep features) the user
+    computed (default ``$XDG_DATA_HOME/sparselens/sparse_layers``).
 ``SPARSELENS_USER_DATA``
     datasets the user registered from their own files (``python -m core
     add-data`` or the dashboard's Add data page), one folder each, already
@@ -29,6 +32,7 @@ DATA_ENV = "SPARSELENS_DATA"
 CACHE_ENV = "SPARSELENS_CACHE"
 MODELS_ENV = "SPARSELENS_MODELS"
 USER_DATA_ENV = "SPARSELENS_USER_DATA"
+LAYERS_ENV = "SPARSELENS_LAYERS"
 
 #: Shipped pretrained models (read-only, part of the repository).
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
@@ -65,8 +69,19 @@ def models_dir() -> Path:
     return _xdg("XDG_DATA_HOME", ".local/share") / "sparselens" / "models"
 
 
+def layers_dir() -> Path:
+    """The folder computed sparse decision layers are stored in."""
+    env = os.environ.get(LAYERS_ENV)
+    if env:
+        return Path(env).expanduser()
+    return _xdg("XDG_DATA_HOME", ".local/share") / "sparselens" / "sparse_layers"
+
+
 def user_data_dir() -> Path:
-    """The folder registered user datasets live in (``SPARSELENS_USER_DATA``)."""
+    """The folder registered user datasets live in (``SPARSELENS_LAYERS``
+        sparse decision layers (elastic-net paths on deep features) the user
+        computed (default ``$XDG_DATA_HOME/sparselens/sparse_layers``).
+    ``SPARSELENS_USER_DATA``)."""
     env = os.environ.get(USER_DATA_ENV)
     if env:
         return Path(env).expanduser()

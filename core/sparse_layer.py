@@ -19,18 +19,13 @@ from core.atomic import atomic_dir
 from core.deep_features import FeatureSet, Progress, feature_set
 from core.glm import ElasticNetPath, elastic_net_path
 from core.glm.selection import select_sparse, topk_accuracy
-from core.paths import ASSETS_DIR, models_dir
+from core.paths import ASSETS_DIR, layers_dir
 
 #: Sparse layers shipped with the repository (opened read-only).
 SHIPPED_DIR = ASSETS_DIR / "sparse_layers"
 #: λ of the dense (ridge) layer, relative to nothing: a light ridge on
 #: standardised features, enough to keep separable data finite.
 DENSE_LAMBDA = 1e-4
-
-
-def layers_dir() -> Path:
-    """Where computed sparse layers are stored (beside the model store)."""
-    return models_dir().parent / "sparse_layers"
 
 
 @dataclass
@@ -67,19 +62,7 @@ class SparseLayer:
     tolerance: float
     test_accuracy: np.ndarray
     dense_accuracy: dict
-
-    def topk_table(self, fs: FeatureSet, k: int = 5) -> list[dict]:
-        """All / top-k / rest test accuracy of the dense and the sparse layer."""
-        rows = []
-        for label, p, i in (
-            ("dense", self.dense, 0),
-            ("sparse", self.path, self.selected),
-        ):
-            acc = topk_accuracy(
-                p.coef[i], p.intercept[i], p.standardized(fs.X_test), fs.y_test, k
-            )
-            rows.append({"layer": label, "k": k, **acc})
-        return rows
+    topk: list[dict]
 
     def save(self, folder: Path) -> Path:
         with atomic_dir(folder) as tmp:

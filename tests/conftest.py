@@ -18,14 +18,20 @@ os.environ.setdefault("SPARSELENS_CACHE", str(ROOT / ".cache" / "parsed"))
 
 @pytest.fixture(autouse=True)
 def _isolated_model_store(tmp_path_factory, monkeypatch):
-    """Every test gets an empty user model store, and no shipped models, of its own.
+    """Every test gets an empty user model store, no shipped models and no shipped
+    sparse layers, of its own.
 
     Tests of the shipped models read ``assets/models`` explicitly.
     """
+    import core.sparse_layer
     import core.store
 
     monkeypatch.setenv("SPARSELENS_MODELS", str(tmp_path_factory.mktemp("models")))
     monkeypatch.setattr(core.store, "SHIPPED_DIR", tmp_path_factory.mktemp("shipped"))
+    monkeypatch.setenv("SPARSELENS_LAYERS", str(tmp_path_factory.mktemp("layers")))
+    monkeypatch.setattr(
+        core.sparse_layer, "SHIPPED_DIR", tmp_path_factory.mktemp("shipped_layers")
+    )
 
 
 @pytest.fixture(autouse=True)

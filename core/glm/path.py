@@ -47,7 +47,7 @@ def lambda_max(X: torch.Tensor, Y: torch.Tensor, family: Family, alpha: float) -
         raise ValueError("alpha must be in (0, 1] for a path: λ_max is infinite at 0")
     b0 = family.null_intercept(Y)
     R0 = family.residual(b0.expand(len(Y), -1), Y)
-    top = (R0.T @ X).abs().max().item() / len(X)
+    top = (R0.double().T @ X.double()).abs().max().item() / len(X)
     return top / alpha
 
 
@@ -170,8 +170,8 @@ def elastic_net_path(
 
     train = prepare(Xn, yn)
     valid = prepare(*val) if val is not None else None
+    lmax = lambda_max(train.X, train.Y, fam, alpha) if alpha > 0 else np.inf
     if lambdas is None:
-        lmax = lambda_max(train.X, train.Y, fam, alpha)
         if lmax == 0:
             raise ValueError(
                 "Every feature is uncorrelated with the target (λ_max = 0): "
@@ -187,8 +187,8 @@ def elastic_net_path(
     threads = threads_for(n * p * k) if device.type == "cpu" else None
     with torch_threads(threads):
         records = _fit_path(
-            train, valid, fam, grid, alpha, k, solver, tol, max_epochs, screening,
-            lr, batch_size, seed, progress,
+            train, valid, fam, grid, lmax, alpha, k, solver, tol, max_epochs,
+            screening, lr, batch_size, seed, progress,
         )  # fmt: skip
     return ElasticNetPath.from_records(
         records,
@@ -205,10 +205,14 @@ def elastic_net_path(
 
 
 def _fit_path(
-    train, valid, fam, grid, alpha, k, solver, tol, max_epochs, screening, lr,
-    batch_size, seed, progress,
+    train, valid, fam, grid, lmax, alpha, k, solver, tol, max_epochs, screening,
+    lr, batch_size, seed, progress,
 ) -> list[dict]:  # fmt: skip
-    """Solve along ``grid``, warm-starting; one record of results per λ."""
+    """Solve along ``grid``, warm-starting; one record of results per λ.
+
+    At λ ≥ λ_max the solution is known exactly (no coefficient, the null
+    intercept) and is not left to a float32 solver.
+    """
     n, p = train.X.shape
     device = train.X.device
     B = torch.zeros(k, p, device=device)
@@ -224,7 +228,10 @@ def _fit_path(
 
     for i, lam in enumerate(grid):
         start = time.perf_counter()
-        if solver == "fista":
+        if lam >= lmax:
+            primal = solvers.objective(fam, train.X, train.Y, B, b, lam, alpha)
+            sol, rounds = solvers.Solution(B, b, 0, primal, 0.0, True), 0
+        elif solver == "fista":
             sol, L, G, rounds = _fista_at(
                 train, fam, lam, prev_lam, alpha, B, b, G, L, tol, max_epochs, screening
             )

@@ -1,0 +1,56 @@
+"""The λ sweep page: a stored sparse layer, the slider, the class, the form."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.paths import layers_dir
+from core.sparse_layer import fit_sparse_layer
+from dashboard import state
+from tests.core.test_sparse_layer import toy_features
+from tests.dashboard.apptest import assert_ok, run_app
+
+PAGE = "app_pages/lambda_sweep.py"
+
+
+def test_without_layers_the_page_says_what_to_do():
+    at = run_app("breast_cancer", PAGE)
+    assert_ok(at, errors=True)
+    assert any("sparse-layer" in i.value for i in at.info)
+
+
+def test_sweeping_lambda_updates_the_numbers():
+    layer = fit_sparse_layer(toy_features(2), n_lambdas=15)
+    layer.save(layers_dir() / layer.name)
+    at = run_app("breast_cancer", PAGE)
+    assert_ok(at, errors=True)
+    assert at.selectbox(key=state.SWEEP_LAYER).value == "toy-raw"
+    metric = {m.label: m.value for m in at.metric}
+    assert metric["features used"] == str(layer.path.active_features[layer.selected])
+    slider = at.select_slider(key=state.for_dataset(state.SWEEP_INDEX, "toy-raw"))
+    slider.set_value(0).run()
+    assert_ok(at, errors=True)
+    assert {m.label: m.value for m in at.metric}["features used"] == "0"
+    last = len(layer.path) - 1
+    at.select_slider(key=state.for_dataset(state.SWEEP_INDEX, "toy-raw")).set_value(
+        last
+    ).run()
+    at.selectbox(key=state.for_dataset(state.SWEEP_CLASS, "toy-raw")).set_value(2).run()
+    assert_ok(at, errors=True)
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["features used"] == str(layer.path.active_features[last])
+    assert np.isclose(
+        float(shown["test accuracy"]), layer.test_accuracy[last], atol=1e-3
+    )
+
+
+def test_computing_a_path_from_the_page():
+    at = run_app("breast_cancer", PAGE)
+    at.selectbox(
+        key=state.for_dataset(state.SWEEP_FEATURES, "breast_cancer")
+    ).set_value("raw")
+    at.number_input(key=state.SWEEP_LAMBDAS).set_value(10)
+    at.button[0].click().run()
+    assert_ok(at, errors=True)
+    assert at.selectbox(key=state.SWEEP_LAYER).value == "breast_cancer-raw"
+    assert (layers_dir() / "breast_cancer-raw" / "layer.json").is_file()

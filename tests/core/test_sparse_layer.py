@@ -92,3 +92,18 @@ def test_penultimate_activations_are_the_last_hidden_layer():
 def test_unknown_features_are_refused():
     with pytest.raises(ValueError, match="Unknown features"):
         feature_set("synthetic", "resnet")
+
+
+def test_shipped_sst2_layer_is_a_full_selected_path():
+    from core.paths import ASSETS_DIR
+    from core.sparse_layer import SparseLayer
+
+    layer = SparseLayer.load(ASSETS_DIR / "sparse_layers" / "sst2-minilm")
+    path = layer.path
+    assert path.coef.shape == (100, 2, 384) and path.alpha == 0.99
+    assert np.all(path.coef[0] == 0) and path.active_features[-1] > 100
+    assert np.all(np.diff(path.lambdas) < 0)
+    assert np.nanmax(path.diagnostics["gap"]) <= 1.01e-4
+    acc = path.diagnostics["val_accuracy"]
+    assert acc[layer.selected] >= acc.max() - layer.tolerance
+    assert layer.dense_accuracy["test"] > 0.75

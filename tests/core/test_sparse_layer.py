@@ -107,3 +107,24 @@ def test_shipped_sst2_layer_is_a_full_selected_path():
     acc = path.diagnostics["val_accuracy"]
     assert acc[layer.selected] >= acc.max() - layer.tolerance
     assert layer.dense_accuracy["test"] > 0.75
+
+
+def test_a_path_on_registered_deep_features(tmp_path):
+    """Precomputed features a user registered → a stored sparse layer (the
+    glm_saga use case, without our encoder)."""
+    import io
+
+    from core.data.user import add_features
+    from core.sparse_layer import compute_sparse_layer
+
+    fs = toy_features(3, n=300, p=12)
+    X = np.vstack([fs.X_train, fs.X_val, fs.X_test])
+    y = np.concatenate([fs.y_train, fs.y_val, fs.y_test])
+    X[:, 5] = 0.0  # a dead unit: dropped, not an error
+    buf = io.BytesIO()
+    np.savez(buf, X=X, y=np.array(["a", "b", "c"])[y])
+    add_features(buf.getvalue(), filename="mine.npz", name="mine")
+    layer, used = compute_sparse_layer("mine", "raw", n_lambdas=10)
+    assert used.info["dropped_constant"] == [5] and used.X_train.shape[1] == 11
+    assert load_layer("mine-raw").path.coef.shape == (10, 3, 11)
+    assert layer.test_accuracy[-1] > 0.8

@@ -44,7 +44,7 @@ class SaliencyExplainer(Explainer):
     """Vanilla gradient of the target logit (Captum ``Saliency``, signed)."""
 
     def _attribute(self, x, target):
-        return Saliency(self.model).attribute(x, target=target, abs=False)
+        return Saliency(self.model).attribute(_leaf(x), target=target, abs=False)
 
 
 class SmoothGradExplainer(Explainer):
@@ -83,7 +83,7 @@ class InputXGradientExplainer(Explainer):
     """Input × gradient."""
 
     def _attribute(self, x, target):
-        return InputXGradient(self.model).attribute(x, target=target)
+        return InputXGradient(self.model).attribute(_leaf(x), target=target)
 
 
 def _quietly(fn, *args, **kwargs):

@@ -90,7 +90,7 @@ def solve(
     second_order: bool = True,
     n_iter: int = N_ITER,
     lr: float | None = None,
-    tol: float = 1e-4,
+    tol: float = 1e-3,
     warn: bool = True,
 ) -> CasoSolution:
     """Solve CASO (or CAFO) for a batch of λ₁ values per example by FISTA.
@@ -300,7 +300,7 @@ def caso(
     n_samples: int = 16,
     margin: float = MARGIN,
     lr: float | None = None,
-    tol: float = 1e-4,
+    tol: float = 1e-3,
     sparsity: tuple[float, float] = SPARSITY,
     seed: int = 0,
 ) -> torch.Tensor:

@@ -27,6 +27,7 @@ PAGES = [
     ),
     st.Page("app_pages/pca.py", title="PCA maps", icon=":material/scatter_plot:"),
     st.Page("app_pages/weights.py", title="Weights", icon=":material/grid_on:"),
+    st.Page("app_pages/saliency.py", title="Saliency lab", icon=":material/blur_on:"),
 ]
 
 st.set_page_config(page_title="SparseLens", layout="wide")

@@ -64,6 +64,15 @@ DOWNLOAD_INSPECT = "inspect.download"  # + "." + what
 DOWNLOAD_PCA = "pca.download"  # + "." + what
 DOWNLOAD_WEIGHTS = "weights.download"  # + "." + what
 
+# Saliency lab page.
+SALIENCY_MODEL = "saliency.model"  # per dataset
+SALIENCY_EXAMPLE = "saliency.example"
+SALIENCY_METHODS = "saliency.methods"
+SALIENCY_PARAM = "saliency.param"  # per method and parameter, via for_setting
+SALIENCY_CURVE_EXAMPLES = "saliency.curve_examples"
+SALIENCY_STUDY = "saliency.study"  # toggle: run the Hessian study
+DOWNLOAD_SALIENCY = "saliency.download"  # + "." + what
+
 
 def download_key(prefix: str, name: str) -> str:
     """A widget key for one of several downloads (one per figure)."""

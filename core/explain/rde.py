@@ -45,8 +45,10 @@ from core.gradients import evaluating
 SCORES = ("probability", "logit")
 #: Inputs per forward pass when many masks × noise samples are evaluated.
 MAX_BATCH = 4096
-#: At most this many halvings of the step size per iteration.
-MAX_HALVINGS = 30
+#: At most this many halvings of the step size per iteration; a problem that
+#: finds no decrease on the iteration's noise sample stays put and keeps its
+#: halving count (so one unlucky sample cannot freeze it for good).
+MAX_HALVINGS = 10
 
 Noise = (
     str | tuple[float | torch.Tensor | np.ndarray, float | torch.Tensor | np.ndarray]
@@ -206,7 +208,8 @@ def frank_wolfe(
 
     ``z_{t+1} = z_t + γ_t (v_t − z_t)``, ``v_t = lmo(∇f(z_t))``,
     ``γ_t = 2^{−N_b}/√(t+1)`` with each problem's halving count ``N_b``
-    increased until ``f(z_{t+1}) ≤ f(z_t)`` on the iteration's noise sample.
+    increased until ``f(z_{t+1}) ≤ f(z_t)`` on the iteration's noise sample
+    (at most :data:`MAX_HALVINGS` tries; without a decrease, no step).
 
     Parameters
     ----------
@@ -243,16 +246,18 @@ def frank_wolfe(
         d = lmo(g) - z
         todo = torch.ones(b, dtype=torch.bool)
         gamma = torch.zeros(b, dtype=z.dtype)
+        tries = halvings.clone()
         for _ in range(MAX_HALVINGS):
-            trial = (2.0**-halvings / math.sqrt(t + 1)).to(z.dtype)
+            trial = (2.0**-tries / math.sqrt(t + 1)).to(z.dtype)
             idx = todo.nonzero()[:, 0]
             new = value(z[idx] + trial[idx].reshape(-1, *extra) * d[idx], noise)
             ok = new <= f[idx]
             gamma[idx[ok]] = trial[idx[ok]]
+            halvings[idx[ok]] = tries[idx[ok]]
             todo[idx[ok]] = False
             if not todo.any():
                 break
-            halvings[idx[~ok]] += 1
+            tries[idx[~ok]] += 1
         z = z + gamma.reshape(-1, *extra) * d
         if progress is not None:
             progress(t + 1, n_iter)

@@ -1,0 +1,116 @@
+"""Widgets built from the explanation methods' parameter schemas, and caches.
+
+Each :class:`core.explain.Param` becomes a widget keyed by method and
+parameter name; the maps and curves are cached by model ID and weights
+digest, example and parameters (the model itself is not hashed).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import streamlit as st
+
+from core.data import Dataset
+from core.explain import Param, get_method, lab
+from core.explain.evaluation import curves
+from core.explain.hessian_study import hessian_stats
+from dashboard import loaders, state
+
+
+def widget(method: str, p: Param, default: object, where=st) -> object:
+    """One parameter's widget; its key is ``saliency.param[method/name]``."""
+    key = state.for_setting(state.SALIENCY_PARAM, method, p.name)
+    if p.kind == "bool":
+        return where.checkbox(
+            p.label, value=bool(default), key=key, help=p.help or None
+        )
+    if p.kind == "choice":
+        return where.selectbox(
+            p.label,
+            p.choices,
+            index=p.choices.index(default),
+            key=key,
+            help=p.help or None,
+        )
+    if p.kind == "int":
+        return int(
+            where.number_input(
+                p.label,
+                min_value=int(p.low) if p.low is not None else None,
+                max_value=int(p.high) if p.high is not None else None,
+                value=int(default),
+                step=1,
+                key=key,
+                help=p.help or None,
+            )
+        )
+    return float(
+        where.number_input(
+            p.label,
+            min_value=float(p.low) if p.low is not None else None,
+            max_value=float(p.high) if p.high is not None else None,
+            value=float(default),
+            format="%.3g" if p.log else "%.3f",
+            key=key,
+            help=p.help or None,
+        )
+    )
+
+
+def parameters(methods: list[str], n_features: int) -> dict[str, dict]:
+    """Each chosen method's parameters, from widgets in one expander per method."""
+    out = {}
+    cols = st.columns(min(3, max(1, len(methods))))
+    for i, name in enumerate(methods):
+        m = get_method(name)
+        defaults = lab.defaults_for(name, n_features)
+        with cols[i % len(cols)].expander(f"{name} · {m.reference}", expanded=False):
+            out[name] = {p.name: widget(name, p, defaults[p.name]) for p in m.params}
+            if "k" in out[name] and out[name]["k"] > n_features:
+                loaders.fail(f"{name}: k must be at most {n_features} (the features)")
+    return out
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _maps(_model, _x, model_id, sha256, dataset, indices, method, params_json, target):
+    return lab.explain_all(_model, _x, {method: json.loads(params_json)}, target)
+
+
+def maps(model, sha, ds: Dataset, x, indices, choices: dict, target) -> lab.Maps:
+    """Maps of every chosen method (cached per method and parameters)."""
+    raw, said = {}, []
+    bar = st.progress(0.0, text="Explaining…")
+    for i, (name, params) in enumerate(choices.items()):
+        bar.progress(i / len(choices), text=f"{name}…")
+        got = loaders.guarded(
+            _maps, model, x, sha, sha, ds.name, tuple(indices), name,
+            json.dumps(params, sort_keys=True), target,
+        )  # fmt: skip
+        raw.update(got.raw)
+        said += got.warnings
+    bar.empty()
+    return lab.Maps(raw, said)
+
+
+@st.cache_data(max_entries=16, show_spinner="Computing the curves…")
+def _curves(_model, _x, _maps, model_id, sha256, dataset, indices, key, target):
+    return curves(_model, _x, _maps, target)
+
+
+def curve_table(model, sha, ds, x, indices, result: lab.Maps, choices, target):
+    key = json.dumps(choices, sort_keys=True)
+    return loaders.guarded(
+        _curves, model, x, result.raw, sha, sha, ds.name, tuple(indices), key, target
+    )
+
+
+@st.cache_data(max_entries=8, show_spinner="Hessian study…")
+def _study(_model, _x, model_id, sha256, dataset, n) -> pd.DataFrame:
+    return hessian_stats(_model, _x)
+
+
+def study(model, sha, ds, x, model_id) -> pd.DataFrame:
+    stats = loaders.guarded(_study, model, x, model_id, sha, ds.name, len(x))
+    return stats.assign(model=model_id)

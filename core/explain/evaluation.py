@@ -11,6 +11,8 @@ examples, each over the fraction f of features taken in that order:
 - rate–distortion: D(s_f) for the mask keeping the top features and
   obfuscating the rest with noise, the RDE paper's comparison (small area).
 
+Ties in |attribution| are broken in a seeded random order (:func:`ordering`).
+
 References
 ----------
 Samek et al. (2017), "Evaluating the visualization of what a deep neural
@@ -72,10 +74,18 @@ def visual_normalise(
     return np.clip(a / safe, 0.0, 1.0) * (cap > 0)
 
 
-def ordering(attribution: torch.Tensor) -> torch.Tensor:
-    """Features by decreasing |attribution|, per example: (n, ...) → (n, d)."""
+def ordering(attribution: torch.Tensor, seed: int = 0) -> torch.Tensor:
+    """Features by decreasing |attribution|, per example: (n, ...) → (n, d).
+
+    Ties (e.g. the exact zeros of a sparse CAFO/CASO map) are broken in a
+    seeded random order, not by feature index: on images, index order would
+    mean "top-left pixels first", which says something about the image
+    layout, not about the method.
+    """
     a = attribution.reshape(attribution.shape[0], -1).abs()
-    return torch.argsort(a, dim=1, descending=True, stable=True)
+    perm = torch.randperm(a.shape[1], generator=torch.Generator().manual_seed(seed))
+    idx = torch.argsort(a[:, perm], dim=1, descending=True, stable=True)
+    return perm[idx]
 
 
 def _keep_masks(order: torch.Tensor, counts: np.ndarray) -> torch.Tensor:
@@ -143,7 +153,7 @@ def curves(
             dist = Distortion(model, flat[i], x.shape[1:], int(t[i]), mean[i], std[i])
             eps = dist.sample(n_noise, torch.Generator().manual_seed(seed + i))
             for name, a in attributions.items():
-                keep = _keep_masks(ordering(a[i : i + 1])[0], counts)
+                keep = _keep_masks(ordering(a[i : i + 1], seed + i)[0], counts)
                 inserted = keep * flat[i] + (1 - keep) * base
                 # deletion removes the top features: all but the first j kept
                 deleted = (1 - keep) * flat[i] + keep * base

@@ -132,3 +132,53 @@ def defaults_for(name: str, n_features: int) -> dict[str, object]:
     if "k" in out:
         out["k"] = int(min(out["k"], max(1, n_features // 16)))
     return out
+
+
+def compare(
+    model: nn.Module,
+    x: torch.Tensor,
+    methods: list[str],
+    *,
+    overrides: dict[str, dict] | None = None,
+    n_steps: int = 20,
+    seed: int = 0,
+    progress=None,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
+    """Every method on the same examples: curves, their areas, seconds per example.
+
+    Parameters
+    ----------
+    methods : list of str
+        Registered method names; each runs with :func:`defaults_for` updated
+        by ``overrides[name]``.
+    progress : callable, optional
+        ``progress(name)`` before each method.
+
+    Returns
+    -------
+    curves : DataFrame
+        As :func:`core.explain.evaluation.curves`.
+    areas : DataFrame
+        As :func:`core.explain.evaluation.area_under`, plus ``seconds``.
+    seconds : dict of str to float
+        Wall time per example of each method.
+    """
+    import time
+
+    from core.explain.evaluation import area_under, curves
+
+    d = int(np.prod(x.shape[1:]))
+    maps, seconds = {}, {}
+    for name in methods:
+        if progress is not None:
+            progress(name)
+        params = defaults_for(name, d) | (overrides or {}).get(name, {})
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            maps[name] = get_method(name).build(model, **params).attribute(x)
+        seconds[name] = (time.perf_counter() - start) / len(x)
+    table = curves(model, x, maps, n_steps=n_steps, seed=seed)
+    areas = area_under(table)
+    areas["seconds"] = areas["method"].map(seconds)
+    return table, areas, seconds

@@ -124,3 +124,12 @@ def test_curves_start_and_end_where_they_must(cnn, x):
 def test_ordering_sorts_by_absolute_value():
     a = torch.tensor([[0.1, -3.0, 2.0, 0.0]])
     assert ordering(a).tolist() == [[1, 2, 0, 3]]
+
+
+def test_ordering_breaks_ties_at_random_not_by_index():
+    a = torch.zeros(1, 200)
+    a[0, 150] = 5.0
+    order = ordering(a, seed=3)[0]
+    assert order[0] == 150 and sorted(order.tolist()) == list(range(200))
+    assert order[1:].tolist() != sorted(order[1:].tolist())
+    torch.testing.assert_close(order, ordering(a, seed=3)[0])

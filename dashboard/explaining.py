@@ -66,7 +66,8 @@ def parameters(methods: list[str], n_features: int) -> dict[str, dict]:
     for i, name in enumerate(methods):
         m = get_method(name)
         defaults = lab.defaults_for(name, n_features)
-        with cols[i % len(cols)].expander(f"{name} · {m.reference}", expanded=False):
+        expanded = m.family in ("sparse", "rate-distortion")  # λ₁, λ₂, k up front
+        with cols[i % len(cols)].expander(f"{name} · {m.reference}", expanded=expanded):
             out[name] = {p.name: widget(name, p, defaults[p.name]) for p in m.params}
             if "k" in out[name] and out[name]["k"] > n_features:
                 loaders.fail(f"{name}: k must be at most {n_features} (the features)")

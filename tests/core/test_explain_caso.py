@@ -13,6 +13,9 @@ from core.explain.caso import lambda2_from_hessian, select_lambda1, solve
 from core.explain.fista import fista
 from core.explain.hessian import local_hessian, resolve_target
 from core.prox import soft_threshold
+from tests.core.threads import one_torch_thread  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def tiny_net(seed: int = 0, d: int = 12) -> nn.Module:

@@ -19,6 +19,9 @@ from core.explain.hessian_study import (
     synthetic_relu_net,
 )
 from core.models import build_model
+from tests.core.threads import one_torch_thread  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def tiny_net(seed: int = 0) -> nn.Module:

@@ -12,6 +12,9 @@ from core.explain import METHODS, explain, get_method, method_names
 from core.explain.evaluation import area_under, curves, ordering, visual_normalise
 from core.explain.protocol import Param, patch_mask
 from core.models import build_model
+from tests.core.threads import one_torch_thread  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 FAST = {
     "SmoothGrad": {"n_samples": 3},

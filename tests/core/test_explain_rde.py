@@ -18,6 +18,9 @@ from core.explain.rde import (
     ord_rde,
     rc_rde,
 )
+from tests.core.threads import one_torch_thread  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def tiny_classifier(d: int = 10, seed: int = 0) -> nn.Module:

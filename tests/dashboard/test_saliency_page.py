@@ -12,7 +12,10 @@ import torch
 from core.models import build_model
 from core.store import save_model
 from dashboard import state
+from tests.core.threads import one_torch_thread  # noqa: F401
 from tests.dashboard.apptest import assert_ok, require, run_app
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 PAGE = "app_pages/saliency.py"
 FAST = ["Saliency", "CASO", "RC-RDE"]

@@ -10,7 +10,8 @@ the sparsity ratio and λ₂ from the top eigenvalue (closed form), against the
 plain gradient (Captum Saliency) measured in the same run. ``hvp``: one
 Hessian-vector product (and the one-off set-up: the Jacobian for the closed
 form, the gradient graph for autograd) by the closed form against autograd,
-as a ratio. ``rde``: RC-RDE at the reference settings, rates 50, 100, …, 400
+as a ratio, and a whole CASO solve with each (λ₂ from the c×c problem or
+from power iteration). ``rde``: RC-RDE at the reference settings, rates 50, 100, …, 400
 solved together, 2,000 Frank–Wolfe iterations, 16 noise samples; with
 ``--iterations`` below 2,000 the time per example is extrapolated linearly
 (and said so). Models: ``mnist-cnn6-none`` from the user's store (train it
@@ -109,6 +110,22 @@ def bench_hvp(x: torch.Tensor) -> None:
         print(
             f"{model_id:<18}{setup['closed_form']:>14.4f}{setup['autograd']:>16.4f}"
             f"{hvp['closed_form']:>12.6f}{hvp['autograd']:>14.6f}{ratio:>15.0f}x"
+        )
+        whole = {}
+        for kind in ("closed_form", "autograd"):  # λ₂: c×c problem / power iteration
+            whole[kind] = statistics.median(
+                _median_seconds(
+                    lambda i=i, k=kind, m=model: caso(
+                        m, x[i : i + 1], lambda1="auto", lambda2="auto", hessian=k
+                    ),
+                    1,
+                )
+                for i in range(len(x))
+            )
+        print(
+            f"{'':<18}whole CASO (auto λ₁, λ₂) s/example: closed form "
+            f"{whole['closed_form']:.4f}, autograd {whole['autograd']:.4f} "
+            f"({whole['autograd'] / whole['closed_form']:.1f}x)"
         )
 
 

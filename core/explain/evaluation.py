@@ -201,4 +201,5 @@ def area_under(curves_df: pd.DataFrame) -> pd.DataFrame:
     order = list(dict.fromkeys(curves_df["method"]))
     table = table.reindex(order)
     table["n_examples"] = curves_df.groupby("method")["example"].nunique()
+    table.columns.name = None
     return table.reset_index()

@@ -22,8 +22,9 @@ from core.train import model_inputs
 
 #: The architecture the CLI hint suggests per image dataset.
 ARCHITECTURE = {"digits": "cnn_digits", "mnist": "cnn6", "cifar10": "cnn9"}
-#: Methods chosen when the page opens.
-DEFAULT_METHODS = ("Saliency", "SmoothGrad", "CAFO", "CASO", "RC-RDE")
+#: Methods chosen when the page opens: the fast ones (the rate-distortion
+#: methods take seconds to minutes per example and are added on demand).
+DEFAULT_METHODS = ("Saliency", "SmoothGrad", "Integrated Gradients", "CAFO", "CASO")
 
 
 def train_command(ds: Dataset) -> str:

@@ -130,3 +130,16 @@ def test_tabular_maps_are_a_methods_by_features_heatmap(dataset):
     at = _fast(_open(dataset))
     (heatmap,) = _traces(at.get("plotly_chart")[0])
     assert heatmap["y"] == FAST and len(heatmap["x"]) == 20
+
+
+@pytest.mark.slow
+def test_cifar10_colour_input_and_maps():
+    require("cifar10")
+    _store("cifar10", "cnn9", "cifar-cnn9")
+    at = _open("cifar10")
+    at.multiselect(key=state.SALIENCY_METHODS).set_value(["Saliency", "CASO"]).run()
+    assert_ok(at, errors=True)
+    traces = _traces(at.get("plotly_chart")[0])
+    assert traces[0]["type"] == "image"  # the colour input, then the maps
+    assert [t["type"] for t in traces[1:]] == ["heatmap"] * 2
+    assert _array(traces[1]["z"]).shape == (32, 32)  # channels summed

@@ -62,12 +62,12 @@ def widget(method: str, p: Param, default: object, where=st) -> object:
 def parameters(methods: list[str], n_features: int) -> dict[str, dict]:
     """Each chosen method's parameters, from widgets in one expander per method."""
     out = {}
-    cols = st.columns(min(3, max(1, len(methods))))
+    cols = st.columns(min(4, max(1, len(methods))))
     for i, name in enumerate(methods):
         m = get_method(name)
         defaults = lab.defaults_for(name, n_features)
-        expanded = m.family in ("sparse", "rate-distortion")  # λ₁, λ₂, k up front
-        with cols[i % len(cols)].expander(f"{name} · {m.reference}", expanded=expanded):
+        with cols[i % len(cols)].expander(f"{name} settings", icon=":material/tune:"):
+            st.caption(m.reference)
             out[name] = {p.name: widget(name, p, defaults[p.name]) for p in m.params}
             if "k" in out[name] and out[name]["k"] > n_features:
                 loaders.fail(f"{name}: k must be at most {n_features} (the features)")

@@ -15,6 +15,9 @@ from plotly.subplots import make_subplots
 from core.explain.evaluation import BETTER, CURVES
 from core.plots import label
 
+#: Relevance 0 → black, 1 → white through red and yellow.
+MAP_COLOURS = "hot"
+
 
 def maps_figure(
     maps: dict[str, np.ndarray],
@@ -52,7 +55,7 @@ def maps_figure(
                 z=m,
                 zmin=0,
                 zmax=1,
-                colorscale="inferno",
+                colorscale=MAP_COLOURS,
                 showscale=i == len(maps) - 1,
                 name=label(name),
                 hovertemplate="row %{y}, col %{x}: %{z:.2f}<extra></extra>",
@@ -84,7 +87,7 @@ def features_figure(
             y=[label(n) for n in names],
             zmin=0,
             zmax=1,
-            colorscale="inferno",
+            colorscale=MAP_COLOURS,
             colorbar=dict(title="relevance"),
         )
     )

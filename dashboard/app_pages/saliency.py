@@ -96,7 +96,9 @@ if lab.image_shape(ds) is not None:
     fig = figures.maps_figure(shown, lab.display_image(ds, "test", index))
 else:
     fig = figures.features_figure(shown, list(ds.feature_names))
-st.plotly_chart(fig, key="saliency.maps", config=downloads.png_config(name, "maps"))
+st.plotly_chart(
+    fig, key="saliency.maps", config=downloads.png_config(name, "maps"), theme=None
+)
 a, b = st.columns(2)
 with a:
     downloads.table(

@@ -16,6 +16,7 @@ from core.data import Dataset
 from core.explain import Param, get_method, lab
 from core.explain.evaluation import curves
 from core.explain.hessian_study import hessian_stats
+from core.paths import data_home
 from dashboard import loaders, state
 
 
@@ -74,19 +75,25 @@ def parameters(methods: list[str], n_features: int) -> dict[str, dict]:
     return out
 
 
+def _home() -> str:
+    return str(data_home())
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
-def _maps(_model, _x, model_id, sha256, dataset, indices, method, params_json, target):
-    return lab.explain_all(_model, _x, {method: json.loads(params_json)}, target)
+def _maps(_model, _x, model_id, sha256, dataset, home, indices, method, params, target):
+    return lab.explain_all(_model, _x, {method: json.loads(params)}, target)
 
 
-def maps(model, sha, ds: Dataset, x, indices, choices: dict, target) -> lab.Maps:
+def maps(
+    model, model_id: str, sha: str, ds: Dataset, x, indices, choices: dict, target
+) -> lab.Maps:
     """Maps of every chosen method (cached per method and parameters)."""
     raw, said = {}, []
     bar = st.progress(0.0, text="Explaining…")
     for i, (name, params) in enumerate(choices.items()):
         bar.progress(i / len(choices), text=f"{name}…")
         got = loaders.guarded(
-            _maps, model, x, sha, sha, ds.name, tuple(indices), name,
+            _maps, model, x, model_id, sha, ds.name, _home(), tuple(indices), name,
             json.dumps(params, sort_keys=True), target,
         )  # fmt: skip
         raw.update(got.raw)
@@ -96,22 +103,36 @@ def maps(model, sha, ds: Dataset, x, indices, choices: dict, target) -> lab.Maps
 
 
 @st.cache_data(max_entries=16, show_spinner="Computing the curves…")
-def _curves(_model, _x, _maps, model_id, sha256, dataset, indices, key, target):
+def _curves(_model, _x, _maps, model_id, sha256, dataset, home, indices, key, target):
     return curves(_model, _x, _maps, target)
 
 
-def curve_table(model, sha, ds, x, indices, result: lab.Maps, choices, target):
+def curve_table(
+    model, model_id: str, sha: str, ds, x, indices, result: lab.Maps, choices, target
+):
+    """Deletion, insertion and rate-distortion curves of the maps (cached)."""
     key = json.dumps(choices, sort_keys=True)
     return loaders.guarded(
-        _curves, model, x, result.raw, sha, sha, ds.name, tuple(indices), key, target
+        _curves,
+        model,
+        x,
+        result.raw,
+        model_id,
+        sha,
+        ds.name,
+        _home(),
+        tuple(indices),
+        key,
+        target,
     )
 
 
 @st.cache_data(max_entries=8, show_spinner="Hessian study…")
-def _study(_model, _x, model_id, sha256, dataset, n) -> pd.DataFrame:
+def _study(_model, _x, model_id, sha256, dataset, home, n) -> pd.DataFrame:
     return hessian_stats(_model, _x)
 
 
-def study(model, sha, ds, x, model_id) -> pd.DataFrame:
-    stats = loaders.guarded(_study, model, x, model_id, sha, ds.name, len(x))
+def study(model, model_id: str, sha: str, ds, x) -> pd.DataFrame:
+    """The Hessian study of the examples ``x`` (cached), tagged with the model."""
+    stats = loaders.guarded(_study, model, x, model_id, sha, ds.name, _home(), len(x))
     return stats.assign(model=model_id)

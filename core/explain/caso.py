@@ -229,7 +229,7 @@ def select_lambda1(
     n, d = g.shape
     lams, rhos, objs, deltas = [], [], [], []
 
-    def run(lam: torch.Tensor) -> CasoSolution:
+    def run(lam: torch.Tensor) -> None:
         sol = solve(
             op, lam, lambda2, second_order=second_order, warn=False, **solve_kwargs
         )
@@ -237,15 +237,19 @@ def select_lambda1(
         rhos.append(sol.sparsity)
         objs.append(sol.objective)
         deltas.append(sol.delta)
-        return sol
 
     # Decades up from ``start`` until every example has an all-zero solution.
     base = torch.full((n, 1), float(start), dtype=g.dtype)
     powers = 10.0 ** torch.arange(n_batch, dtype=g.dtype)
     for decade in range(64):
-        sol = run(base * powers * 10.0 ** (decade * n_batch))
+        run(base * powers * 10.0 ** (decade * n_batch))
         if (torch.cat(rhos, 1) == 1).any(1).all():
             break
+    else:
+        raise ValueError(
+            f"No λ₁ up to {start:g}·10^{64 * n_batch} made the solution all zero; "
+            "is the gradient finite?"
+        )
     for _ in range(max_rounds):
         lam, rho = torch.cat(lams, 1), torch.cat(rhos, 1)
         ok = (rho >= lo) & (rho <= hi)
@@ -257,8 +261,7 @@ def select_lambda1(
         halvings = too_sparse[:, None] * 2.0**-j
         ratio = (too_sparse / too_dense.clamp(min=1e-300))[:, None]
         between = too_dense[:, None] * ratio ** (j / (n_batch + 1))
-        sol = run(torch.where(too_dense[:, None] > 0, between, halvings))
-    del sol
+        run(torch.where(too_dense[:, None] > 0, between, halvings))
     lam, rho, obj = torch.cat(lams, 1), torch.cat(rhos, 1), torch.cat(objs, 1)
     delta = torch.cat(deltas, 1)
     ok = (rho >= lo) & (rho <= hi)

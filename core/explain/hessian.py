@@ -408,8 +408,3 @@ def local_hessian(
     return HESSIANS[hessian].at(
         model, x, target, sigma=sigma, n_samples=n_samples, generator=gen
     )
-
-
-def top_eigenvalue(op: ClosedFormHessian | AutogradHessian, **kwargs) -> torch.Tensor:
-    """L per example: the c×c problem for the closed form, power iteration else."""
-    return op.top_eigenvalue(**kwargs)

@@ -82,8 +82,7 @@ def hessian_stats(
         shrink = 1 / (2 * lam2[:, None] - mu) - 1 / (2 * lam2[:, None])
         caso = g / (2 * lam2[:, None]) + torch.einsum("nkd,nk->nd", vecs, coef * shrink)
         cafo = g / (2 * lam2[:, None])
-        unit = lambda v: v / v.norm(dim=1, keepdim=True).clamp(min=1e-300)  # noqa: E731
-        diff = (unit(caso) - unit(cafo)).norm(dim=1)
+        diff = (_unit(caso) - _unit(cafo)).norm(dim=1)
         prob = op.probs[:, 0].double().gather(1, tb[:, None])[:, 0]
         rows.append(
             pd.DataFrame(
@@ -98,6 +97,10 @@ def hessian_stats(
             )
         )
     return pd.concat(rows, ignore_index=True)
+
+
+def _unit(v: torch.Tensor) -> torch.Tensor:
+    return v / v.norm(dim=1, keepdim=True).clamp(min=1e-300)
 
 
 def synthetic_relu_net(

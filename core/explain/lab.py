@@ -6,6 +6,7 @@ and renders.
 
 from __future__ import annotations
 
+import time
 import warnings
 from dataclasses import dataclass
 
@@ -16,7 +17,7 @@ from torch import nn
 
 from core.data import Dataset
 from core.data.images import pixels
-from core.explain.evaluation import visual_normalise
+from core.explain.evaluation import area_under, curves, visual_normalise
 from core.explain.protocol import get_method
 from core.train import model_inputs
 
@@ -164,10 +165,6 @@ def compare(
     seconds : dict of str to float
         Wall time per example of each method.
     """
-    import time
-
-    from core.explain.evaluation import area_under, curves
-
     d = int(np.prod(x.shape[1:]))
     maps, seconds = {}, {}
     for name in methods:

@@ -134,8 +134,9 @@ class Method:
         "gradient", "perturbation", "sparse" (CAFO/CASO) or "rate-distortion".
     reference : str
         The paper.
-    needs : tuple of str
-        What the model must offer, e.g. ``("piecewise_linear",)``.
+    fixed : dict
+        Keyword parameters the explainer always gets and the widgets never
+        show (e.g. ``second_order=False`` for CAFO).
     """
 
     name: str

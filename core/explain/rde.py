@@ -115,7 +115,16 @@ class Distortion:
     score : {"probability", "logit"}
     """
 
-    def __init__(self, model, x, shape, target, mean, std, score="probability"):
+    def __init__(
+        self,
+        model: nn.Module,
+        x: torch.Tensor,
+        shape: tuple[int, ...],
+        target: int,
+        mean: torch.Tensor,
+        std: torch.Tensor,
+        score: str = "probability",
+    ):
         if score not in SCORES:
             raise ValueError(f"score must be one of {SCORES}; got {score!r}")
         self.model, self.x, self.shape, self.target = model, x, tuple(shape), target
@@ -265,7 +274,7 @@ def frank_wolfe(
     return z, torch.stack(trace, dim=1)
 
 
-def _setup(model, x, target, noise, score):
+def _setup(model, x, target, noise):
     x = check_inputs(x)
     n = x.shape[0]
     flat = x.reshape(n, -1)
@@ -328,7 +337,7 @@ def rc_rde(
         (n, n_rates, n_iter + 1).
     """
     _check_counts(n_iter, n_noise)
-    x, flat, t, mean, std = _setup(model, x, target, noise, score)
+    x, flat, t, mean, std = _setup(model, x, target, noise)
     n, d = flat.shape
     single = np.ndim(k) == 0
     rates = check_rates(k, d)
@@ -481,7 +490,7 @@ def ord_rde(
         (n, n_iter + 1), the mean over the rates of D(Π pₖ).
     """
     _check_counts(n_iter, n_noise)
-    x, flat, t, mean, std = _setup(model, x, target, noise, score)
+    x, flat, t, mean, std = _setup(model, x, target, noise)
     n, d = flat.shape
     ks = ord_rates(d, max_rates)
     # P[j, i] = 1 when position j is among the first ks[i]: Π P stacks the masks.

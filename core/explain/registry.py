@@ -127,7 +127,8 @@ _HESSIAN = Param(
     "choice",
     "closed_form",
     choices=("closed_form", "autograd"),
-    help="Closed form Jᵀ(diag(p) − ppᵀ)J for ReLU networks, or double backprop.",
+    help="Closed form Jᵀ(diag(p) − ppᵀ)J for ReLU networks, or double backprop "
+    "(any network). Also where the top eigenvalue for λ₂ comes from.",
 )
 _SMOOTH = (
     Param("smooth", "Noise σ", "float", 0.15, low=0.0, high=10.0),
@@ -205,7 +206,7 @@ for _m in (
     Method(
         "CAFO",
         CasoExplainer,
-        _LAMBDAS,
+        (*_LAMBDAS, _HESSIAN),
         family="sparse",
         reference=SPARSE_REF,
         fixed={"second_order": False},
@@ -221,7 +222,7 @@ for _m in (
     Method(
         "SmoothCAFO",
         CasoExplainer,
-        (*_LAMBDAS, *_SMOOTH),
+        (*_LAMBDAS, _HESSIAN, *_SMOOTH),
         family="sparse",
         reference=SPARSE_REF,
         fixed={"second_order": False},

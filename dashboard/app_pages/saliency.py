@@ -87,7 +87,7 @@ st.caption(
     "explains the predicted class; shown as |value|, channels summed, capped at "
     "the 99th percentile and scaled to [0, 1] (SmoothGrad's normalisation)."
 )
-result = explaining.maps(model, card.sha256, ds, x, indices, choices, None)
+result = explaining.maps(model, model_id, card.sha256, ds, x, indices, choices, None)
 for line in result.warnings:
     st.warning(line)
 
@@ -117,7 +117,7 @@ with b:
 
 st.subheader("Deletion, insertion and rate–distortion")
 table = explaining.curve_table(
-    model, card.sha256, ds, x, indices, result, choices, None
+    model, model_id, card.sha256, ds, x, indices, result, choices, None
 )
 curves_fig = figures.curves_figure(table)
 st.plotly_chart(
@@ -156,7 +156,7 @@ if st.toggle("Run the Hessian study on 100 test examples", key=state.SALIENCY_ST
     sample = loaders.guarded(
         lab.inputs, ds, "test", list(range(min(100, len(ds.test))))
     )
-    stats = explaining.study(model, card.sha256, ds, sample, model_id)
+    stats = explaining.study(model, model_id, card.sha256, ds, sample)
     st.plotly_chart(figures.hessian_study_figure(stats), key="saliency.study_chart")
     st.dataframe(binned(stats), hide_index=True)
     downloads.table(

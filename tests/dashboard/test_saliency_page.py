@@ -69,6 +69,12 @@ def test_without_a_model_the_page_says_how_to_train_one():
     )
 
 
+def test_a_text_dataset_without_features_is_explained():
+    require("mr")
+    at = _open("mr")
+    assert any("raw text but no features" in i.value for i in at.info)
+
+
 def test_digits_maps_curves_and_downloads():
     require("digits")
     _store("digits", "cnn_digits", "digits-cnn")

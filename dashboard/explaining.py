@@ -17,7 +17,7 @@ from core.explain import Param, get_method, lab
 from core.explain.evaluation import curves
 from core.explain.hessian_study import hessian_stats
 from core.paths import data_home
-from dashboard import loaders, state
+from dashboard import downloads, loaders, state
 
 
 def widget(method: str, p: Param, default: object, where=st) -> object:
@@ -132,7 +132,23 @@ def _study(_model, _x, model_id, sha256, dataset, home, n) -> pd.DataFrame:
     return hessian_stats(_model, _x)
 
 
-def study(model, model_id: str, sha: str, ds, x) -> pd.DataFrame:
-    """The Hessian study of the examples ``x`` (cached), tagged with the model."""
+def study(model, model_id: str, sha: str, ds, n: int = 100) -> pd.DataFrame:
+    """The Hessian study of the first ``n`` test examples (cached), tagged with
+    the model; a model that is not piecewise linear is an error message."""
+    x = loaders.guarded(lab.inputs, ds, "test", list(range(min(n, len(ds.test)))))
     stats = loaders.guarded(_study, model, x, model_id, sha, ds.name, _home(), len(x))
     return stats.assign(model=model_id)
+
+
+def csv_buttons(*items: tuple[pd.DataFrame, str, str, str]) -> None:
+    """CSV download buttons side by side: (table, file name, key suffix, label)."""
+    for col, (df, file_name, what, label) in zip(
+        st.columns(len(items)), items, strict=True
+    ):
+        with col:
+            downloads.table(
+                df,
+                file_name,
+                key=state.download_key(state.DOWNLOAD_SALIENCY, what),
+                label=label,
+            )

@@ -11,7 +11,6 @@ import streamlit as st
 
 from core.explain import figures, lab, method_names
 from core.explain.evaluation import area_under
-from core.explain.hessian import check_piecewise_linear
 from core.explain.hessian_study import binned
 from core.metrics import predict_proba
 from core.store import list_models
@@ -126,42 +125,25 @@ st.plotly_chart(
 summary = area_under(table)
 st.dataframe(summary, hide_index=True)
 st.caption(
-    "Features are taken in order of |attribution|. Deletion sets them to 0 and "
+    "Features are taken in order of |attribution| (ties in a seeded random "
+    "order). Deletion sets them to 0 and "
     "insertion starts from all zeros (target probability); rate–distortion keeps "
     "them and replaces the rest by Gaussian noise with the example's mean and "
     "standard deviation (32 samples). " + downloads.PNG_HINT
 )
-c, d = st.columns(2)
-with c:
-    downloads.table(
-        table,
-        downloads.file_name(name, model_id, "curves", suffix="csv"),
-        key=state.download_key(state.DOWNLOAD_SALIENCY, "curves"),
-        label="Curves (CSV)",
-    )
-with d:
-    downloads.table(
-        summary,
-        downloads.file_name(name, model_id, "areas", suffix="csv"),
-        key=state.download_key(state.DOWNLOAD_SALIENCY, "areas"),
-        label="Areas (CSV)",
-    )
+explaining.csv_buttons(
+    (table, downloads.file_name(name, model_id, "curves", suffix="csv"), "curves",
+     "Curves (CSV)"),
+    (summary, downloads.file_name(name, model_id, "areas", suffix="csv"), "areas",
+     "Areas (CSV)"),
+)  # fmt: skip
 
 st.subheader("Is the Hessian rank one here?")
 if st.toggle("Run the Hessian study on 100 test examples", key=state.SALIENCY_STUDY):
-    try:
-        check_piecewise_linear(model)
-    except ValueError as exc:
-        loaders.fail(str(exc))
-    sample = loaders.guarded(
-        lab.inputs, ds, "test", list(range(min(100, len(ds.test))))
-    )
-    stats = explaining.study(model, model_id, card.sha256, ds, sample)
+    stats = explaining.study(model, model_id, card.sha256, ds, 100)
     st.plotly_chart(figures.hessian_study_figure(stats), key="saliency.study_chart")
     st.dataframe(binned(stats), hide_index=True)
-    downloads.table(
-        stats,
-        downloads.file_name(name, model_id, "hessian-study", suffix="csv"),
-        key=state.download_key(state.DOWNLOAD_SALIENCY, "study"),
-        label="Study (CSV)",
-    )
+    explaining.csv_buttons(
+        (stats, downloads.file_name(name, model_id, "hessian-study", suffix="csv"),
+         "study", "Study (CSV)"),
+    )  # fmt: skip

@@ -4,6 +4,7 @@
     .venv/bin/python -m benchmarks.saliency hvp [--examples 20]
     .venv/bin/python -m benchmarks.saliency rde [--iterations 2000] [--examples 3]
         [--models mnist-mlp-none]
+    .venv/bin/python -m benchmarks.saliency ord --examples 3 --models mnist-mlp-none
 
 ``caso``: seconds per MNIST test example for CASO and CAFO with λ₁ chosen by
 the sparsity ratio and λ₂ from the top eigenvalue (closed form), against the
@@ -14,7 +15,8 @@ as a ratio, and a whole CASO solve with each (λ₂ from the c×c problem or
 from power iteration). ``rde``: RC-RDE at the reference settings, rates 50, 100, …, 400
 solved together, 2,000 Frank–Wolfe iterations, 16 noise samples; with
 ``--iterations`` below 2,000 the time per example is extrapolated linearly
-(and said so). Models: ``mnist-cnn6-none`` from the user's store (train it
+(and said so). ``ord``: Ord-RDE at the reference 200 Birkhoff iterations from
+the identity (64 rates in the sum, 16 noise samples). Models: ``mnist-cnn6-none`` from the user's store (train it
 with ``python -m core train --dataset mnist --model cnn6 --id mnist-cnn6-none``)
 and the shipped ``mnist-mlp-none``; missing ones are skipped.
 """
@@ -30,7 +32,7 @@ import torch
 
 from core.data import load_dataset
 from core.errors import SparseLensError
-from core.explain import caso, explain, rc_rde
+from core.explain import caso, explain, ord_rde, rc_rde
 from core.explain.hessian import local_hessian, resolve_target
 from core.explain.lab import inputs
 from core.store import load_model
@@ -144,9 +146,24 @@ def bench_rde(x: torch.Tensor, iterations: int) -> None:
         print(f"{model_id:<18}{s:>12.4f}{s * 2000:>31.1f}s{note}")
 
 
+def bench_ord(x: torch.Tensor, iterations: int) -> None:
+    print(
+        f"{'model':<18}{'rates':>6}{'s/iteration':>12}{'s/example at 200 iterations':>30}"
+    )
+    for model_id, model in _models():
+        per_iter = []
+        for i in range(len(x)):
+            start = time.perf_counter()
+            res = ord_rde(model, x[i : i + 1], n_iter=iterations, n_noise=16)
+            per_iter.append((time.perf_counter() - start) / iterations)
+        s = statistics.median(per_iter)
+        note = "" if iterations >= 200 else f" (extrapolated from {iterations})"
+        print(f"{model_id:<18}{len(res.rates):>6}{s:>12.4f}{s * 200:>29.1f}s{note}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["caso", "hvp", "rde"])
+    parser.add_argument("what", choices=["caso", "hvp", "rde", "ord"])
     parser.add_argument("--examples", type=int, default=20)
     parser.add_argument("--iterations", type=int, default=2000)
     parser.add_argument("--models", nargs="+", default=list(MODELS))
@@ -161,8 +178,10 @@ def main() -> None:
         bench_caso(x)
     elif args.what == "hvp":
         bench_hvp(x)
-    else:
+    elif args.what == "rde":
         bench_rde(x, args.iterations)
+    else:
+        bench_ord(x, min(args.iterations, 200))
 
 
 if __name__ == "__main__":

@@ -175,3 +175,16 @@ def test_smooth_caso_differs_from_caso_and_is_seeded():
     b = caso(net, x, smooth=0.5, n_samples=8, seed=1, **kw)
     torch.testing.assert_close(a, b)
     assert not torch.allclose(a, plain)
+
+
+def test_closed_form_and_autograd_give_the_same_caso_and_smooth_caso():
+    net, x = tiny_net(6), inputs(seed=9)
+    for smooth in (0.0, 0.4):
+        kw = dict(lambda1=0.05, smooth=smooth, n_samples=4, seed=2, n_iter=200)
+        closed = caso(net, x, hessian="closed_form", lambda2=2.0, **kw)
+        auto = caso(net, x, hessian="autograd", lambda2=2.0, **kw)
+        torch.testing.assert_close(auto, closed, rtol=1e-7, atol=1e-10)
+        # λ₂ = L from the c×c problem and from power iteration (tolerance 1e-4).
+        closed = caso(net, x, hessian="closed_form", lambda2="auto", **kw)
+        auto = caso(net, x, hessian="autograd", lambda2="auto", **kw)
+        torch.testing.assert_close(auto, closed, rtol=1e-3, atol=1e-6)

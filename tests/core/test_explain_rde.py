@@ -7,6 +7,7 @@ import itertools
 import numpy as np
 import pytest
 import torch
+from scipy.optimize import minimize
 from torch import nn
 
 from core.explain.lmo import lmo_birkhoff, lmo_ksparse_box
@@ -148,3 +149,38 @@ def test_noise_parameters_and_errors():
         rc_rde(net, x, k=7, n_iter=1)
     with pytest.raises(ValueError, match="n_iter and n_noise"):
         rc_rde(net, x, k=2, n_iter=0)
+
+
+def test_rc_rde_reaches_the_optimum_of_a_linear_score():
+    # For Φ(z) = wᵀz and noise n ~ N(0, 1) the expected distortion is the
+    # convex quadratic D(s) = (Σᵢ wᵢxᵢ(1 − sᵢ))² + Σᵢ wᵢ²(1 − sᵢ)²; its
+    # minimum over the rate-3 polytope comes from SLSQP on the exact formula.
+    d = 10
+    gen = torch.Generator().manual_seed(4)
+    w = torch.rand(d, generator=gen) + 0.5
+    x = torch.randn(1, d, generator=gen)
+    net = nn.Sequential(nn.Linear(d, 2, bias=False)).eval()
+    with torch.no_grad():
+        net[0].weight.zero_()
+        net[0].weight[1] = w
+    wn, xn = w.double().numpy(), x[0].double().numpy()
+
+    def exact(s):
+        r = 1 - s
+        return np.sum(wn * xn * r) ** 2 + np.sum(wn**2 * r**2)
+
+    ref = minimize(
+        exact,
+        np.full(d, 0.3),
+        method="SLSQP",
+        bounds=[(0, 1)] * d,
+        constraints=[{"type": "ineq", "fun": lambda s: 3 - s.sum()}],
+        options={"ftol": 1e-12, "maxiter": 1000},
+    )
+    res = rc_rde(
+        net, x, 1, k=3, n_iter=300, n_noise=256, noise=(0.0, 1.0), score="logit"
+    )
+    mask = res.mask[0].double().numpy()
+    assert exact(mask) <= 1.02 * ref.fun
+    assert np.abs(mask - ref.x).max() < 0.1
+    assert res.distortion[0, -20:].mean() == pytest.approx(ref.fun, rel=0.1)

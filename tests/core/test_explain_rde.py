@@ -184,3 +184,22 @@ def test_rc_rde_reaches_the_optimum_of_a_linear_score():
     assert exact(mask) <= 1.02 * ref.fun
     assert np.abs(mask - ref.x).max() < 0.1
     assert res.distortion[0, -20:].mean() == pytest.approx(ref.fun, rel=0.1)
+
+
+def test_ord_rde_orders_a_linear_score_by_weight():
+    w = torch.tensor([0.1, 3.0, 0.5, 2.0, 0.05, 1.0])
+    net = nn.Sequential(nn.Linear(6, 2, bias=False)).eval()
+    with torch.no_grad():
+        net[0].weight.zero_()
+        net[0].weight[1] = w
+    res = ord_rde(
+        net,
+        torch.ones(1, 6),
+        1,
+        n_iter=50,
+        n_noise=128,
+        noise=(0.0, 1.0),
+        score="logit",
+    )
+    assert res.ordering[0].tolist() == torch.argsort(w, descending=True).tolist()
+    assert res.distortion[0, -1] < res.distortion[0, 0] / 3  # from the identity

@@ -20,9 +20,12 @@ from core.paths import data_home
 from dashboard import downloads, loaders, state
 
 
-def widget(method: str, p: Param, default: object, where=st) -> object:
-    """One parameter's widget; its key is ``saliency.param[method/name]``."""
-    key = state.for_setting(state.SALIENCY_PARAM, method, p.name)
+def widget(dataset: str, method: str, p: Param, default: object, where=st) -> object:
+    """One parameter's widget, keyed ``saliency.param[dataset/method/name]``.
+
+    Per dataset, because defaults (the rate k) depend on the number of features.
+    """
+    key = state.for_setting(state.SALIENCY_PARAM, dataset, method, p.name)
     if p.kind == "bool":
         return where.checkbox(
             p.label, value=bool(default), key=key, help=p.help or None
@@ -60,7 +63,7 @@ def widget(method: str, p: Param, default: object, where=st) -> object:
     )
 
 
-def parameters(methods: list[str], n_features: int) -> dict[str, dict]:
+def parameters(dataset: str, methods: list[str], n_features: int) -> dict[str, dict]:
     """Each chosen method's parameters, from widgets in one expander per method."""
     out = {}
     cols = st.columns(min(4, max(1, len(methods))))
@@ -69,7 +72,9 @@ def parameters(methods: list[str], n_features: int) -> dict[str, dict]:
         defaults = lab.defaults_for(name, n_features)
         with cols[i % len(cols)].expander(f"{name} settings", icon=":material/tune:"):
             st.caption(m.reference)
-            out[name] = {p.name: widget(name, p, defaults[p.name]) for p in m.params}
+            out[name] = {
+                p.name: widget(dataset, name, p, defaults[p.name]) for p in m.params
+            }
             if "k" in out[name] and out[name]["k"] > n_features:
                 loaders.fail(f"{name}: k must be at most {n_features} (the features)")
     return out

@@ -74,7 +74,7 @@ methods = st.multiselect(
 if not methods:
     st.info("Choose at least one method.")
     st.stop()
-choices = explaining.parameters(methods, ds.n_features)
+choices = explaining.parameters(name, methods, ds.n_features)
 
 indices = [(index + j) % len(ds.test) for j in range(n_curve)]
 x = loaders.guarded(lab.inputs, ds, "test", indices)

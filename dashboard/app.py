@@ -29,6 +29,7 @@ PAGES = [
     st.Page("app_pages/weights.py", title="Weights", icon=":material/grid_on:"),
     st.Page("app_pages/lambda_sweep.py", title="λ sweep", icon=":material/tune:"),
     st.Page("app_pages/add_data.py", title="Add data", icon=":material/upload_file:"),
+    st.Page("app_pages/saliency.py", title="Saliency lab", icon=":material/blur_on:"),
 ]
 
 st.set_page_config(page_title="SparseLens", layout="wide")

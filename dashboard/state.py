@@ -92,6 +92,14 @@ DOWNLOAD_PREVIEW = "add.download_preview"
 # sidebar should choose on its next run.
 ADD_NOTICE = "add.notice"
 NEW_DATASET = "add.new_dataset"
+# Saliency lab page.
+SALIENCY_MODEL = "saliency.model"  # per dataset
+SALIENCY_EXAMPLE = "saliency.example"
+SALIENCY_METHODS = "saliency.methods"
+SALIENCY_PARAM = "saliency.param"  # per dataset, method and parameter (for_setting)
+SALIENCY_CURVE_EXAMPLES = "saliency.curve_examples"
+SALIENCY_STUDY = "saliency.study"  # toggle: run the Hessian study
+DOWNLOAD_SALIENCY = "saliency.download"  # + "." + what
 
 
 def download_key(prefix: str, name: str) -> str:

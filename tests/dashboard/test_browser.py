@@ -107,6 +107,26 @@ def _chromium(pw):
     return pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
 
 
+def open_on_dataset(page, url: str, dataset: str):
+    """Open the served app, choose ``dataset`` in the sidebar, wait for its Data
+    page; returns the sidebar locator."""
+    page.goto(url)
+    page.get_by_role("heading", name="Sizes and class balance").wait_for(timeout=90_000)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.locator('[data-testid="stSelectbox"]').first.click()
+    page.get_by_role("option", name=dataset, exact=True).click()
+    page.get_by_role("heading", name=f"Data · {dataset}").wait_for(timeout=90_000)
+    return sidebar
+
+
+def assert_no_exception(page, what: str = "") -> str:
+    """No traceback and no Streamlit exception box; returns the page's text."""
+    body = page.inner_text("body")
+    assert "Traceback" not in body, what
+    assert page.locator('[data-testid="stException"]').count() == 0, what
+    return body
+
+
 @pytest.mark.browser
 def test_data_page_renders_in_chromium(served_app, tmp_path):
     from playwright.sync_api import sync_playwright
@@ -123,9 +143,7 @@ def test_data_page_renders_in_chromium(served_app, tmp_path):
             # The class-balance chart is drawn by plotly in the page.
             page.locator(".js-plotly-plot").first.wait_for(timeout=30_000)
             page.screenshot(path=str(tmp_path / "data-page.png"), full_page=True)
-            body = page.inner_text("body")
-            assert "Traceback" not in body
-            assert page.locator('[data-testid="stException"]').count() == 0
+            body = assert_no_exception(page)
             assert "train" in body and "test" in body
         finally:
             browser.close()
@@ -143,16 +161,7 @@ def test_inspection_pages_render_in_chromium(served_app_with_models, tmp_path):
         browser = _chromium(pw)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(served_app_with_models)
-            page.get_by_role("heading", name="Sizes and class balance").wait_for(
-                timeout=90_000
-            )
-            sidebar = page.locator('[data-testid="stSidebar"]')
-            sidebar.locator('[data-testid="stSelectbox"]').first.click()
-            page.get_by_role("option", name="breast_cancer", exact=True).click()
-            page.get_by_role("heading", name="Data · breast_cancer").wait_for(
-                timeout=90_000
-            )
+            sidebar = open_on_dataset(page, served_app_with_models, "breast_cancer")
             for title, n_figures in INSPECTION_PAGES.items():
                 sidebar.get_by_role("link", name=title).click()
                 page.get_by_role("heading", name=f"{title} · breast_cancer").wait_for(
@@ -165,9 +174,7 @@ def test_inspection_pages_render_in_chromium(served_app_with_models, tmp_path):
                 assert plots.count() == n_figures, title
                 slug = title.lower().replace(" ", "-")
                 page.screenshot(path=str(tmp_path / f"{slug}.png"))
-                body = page.inner_text("body")
-                assert "Traceback" not in body, title
-                assert page.locator('[data-testid="stException"]').count() == 0
+                body = assert_no_exception(page, title)
                 assert "bc-none" in body and "bc-grad_l1" in body
         finally:
             browser.close()

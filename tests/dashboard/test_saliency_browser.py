@@ -8,7 +8,12 @@ import shutil
 import pytest
 
 from core.paths import ASSETS_DIR
-from tests.dashboard.test_browser import _chromium, _serve
+from tests.dashboard.test_browser import (
+    _chromium,
+    _serve,
+    assert_no_exception,
+    open_on_dataset,
+)
 
 SHIPPED_DIGITS = ASSETS_DIR / "models" / "digits-cnn_digits-none"
 
@@ -31,14 +36,7 @@ def test_saliency_lab_renders_in_chromium(served_app_with_digits, tmp_path):
         browser = _chromium(pw)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(served_app_with_digits)
-            page.get_by_role("heading", name="Sizes and class balance").wait_for(
-                timeout=90_000
-            )
-            sidebar = page.locator('[data-testid="stSidebar"]')
-            sidebar.locator('[data-testid="stSelectbox"]').first.click()
-            page.get_by_role("option", name="digits", exact=True).click()
-            page.get_by_role("heading", name="Data · digits").wait_for(timeout=90_000)
+            sidebar = open_on_dataset(page, served_app_with_digits, "digits")
             sidebar.get_by_role("link", name="Saliency lab").click()
             page.get_by_role("heading", name="Saliency lab · digits").wait_for(
                 timeout=60_000
@@ -48,9 +46,7 @@ def test_saliency_lab_renders_in_chromium(served_app_with_digits, tmp_path):
             page.get_by_text("Deletion, insertion and rate–distortion").wait_for()
             page.get_by_text("Is the Hessian rank one here?").wait_for(timeout=60_000)
             page.screenshot(path=str(tmp_path / "saliency-lab.png"), full_page=True)
-            body = page.inner_text("body")
-            assert "Traceback" not in body
-            assert page.locator('[data-testid="stException"]').count() == 0
+            body = assert_no_exception(page)
             assert "CASO settings" in body
             plots.first.screenshot(path=str(tmp_path / "maps.png"))
             plots.nth(1).screenshot(path=str(tmp_path / "curves.png"))

@@ -51,11 +51,6 @@ def lambda_max(X: torch.Tensor, Y: torch.Tensor, family: Family, alpha: float) -
     return top / alpha
 
 
-def _support_gradient(X, Y, family, B, b):
-    R = family.residual(X @ B.T + b, Y)
-    return R.T @ X / len(X)
-
-
 def _metrics(family: Family, data: _Data, B, b) -> tuple[float, float]:
     Z = data.X @ B.T + b
     loss = solvers.mean_loss(family, Z, data.Y)
@@ -220,7 +215,7 @@ def _fit_path(
     records = []
     if solver == "fista":
         L = solvers.lipschitz_estimate(train.X, fam)
-        G = _support_gradient(train.X, train.Y, fam, B, b)
+        G = solvers.loss_gradient(fam, b.expand(n, -1), train.Y, train.X)
         prev_lam = grid[0]
     else:
         table = fam.residual(b.expand(n, -1), train.Y).clone()
@@ -315,7 +310,7 @@ def _fista_at(
         B[:, idx] = sol.B
         b = sol.b
         Z = Xw @ sol.B.T + b
-        G = fam.residual(Z, data.Y).T @ data.X / len(data.X)
+        G = solvers.loss_gradient(fam, Z, data.Y, data.X)
         primal, gap = solvers.duality_gap(fam, Z, data.Y, B, G, lam, alpha)
         violators = (G.abs().amax(dim=0) > lam * alpha) & ~work
         done = gap <= tol * abs(primal)

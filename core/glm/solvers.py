@@ -112,6 +112,13 @@ def duality_gap(
     return primal, primal - best
 
 
+def loss_gradient(
+    family: Family, Z: torch.Tensor, Y: torch.Tensor, X: torch.Tensor
+) -> torch.Tensor:
+    """∂/∂B of the mean loss at predictions ``Z = X Bᵀ + b``, shape (k, p)."""
+    return family.residual(Z, Y).T @ X / len(X)
+
+
 def lipschitz_estimate(X: torch.Tensor, family: Family, n_iter: int = 20) -> float:
     """Curvature bound × (‖X‖₂²/n + 1), ‖X‖₂ by power iteration (a lower estimate;
     the solver's backtracking corrects it)."""
@@ -212,7 +219,7 @@ def fista(
         fy = mean_loss(family, Zy, Y) if momentum > 0 else f_new
         B, b, Z, t = B_new, b_new, Z_new, t_next
         if it % check_every == 0 or it == max_iter:
-            G = family.residual(Z, Y).T @ X / n
+            G = loss_gradient(family, Z, Y, X)
             primal, gap = duality_gap(family, Z, Y, B, G, lam, alpha)
             if gap <= tol * abs(primal):
                 break

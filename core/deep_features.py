@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from collections.abc import Callable, Sequence
@@ -209,19 +210,33 @@ def penultimate_features(model_id: str) -> FeatureSet:
         return penultimate_activations(model, model_inputs(split))
 
     tr, va, te = acts(ds.train), acts(ds.val), acts(ds.test)
-    live = tr.max(axis=0) > tr.min(axis=0)
-    return FeatureSet(
+    fs = FeatureSet(
         dataset=card.dataset,
         extractor=f"penultimate:{model_id}",
-        X_train=tr[:, live],
+        X_train=tr,
         y_train=ds.train.y,
-        X_val=va[:, live],
+        X_val=va,
         y_val=ds.val.y,
-        X_test=te[:, live],
+        X_test=te,
         y_test=ds.test.y,
-        feature_names=tuple(f"unit_{j}" for j in np.flatnonzero(live)),
+        feature_names=tuple(f"unit_{j}" for j in range(tr.shape[1])),
         class_names=ds.class_names,
-        info={"model": model_id, "dropped_units": np.flatnonzero(~live).tolist()},
+        info={"model": model_id},
+    )
+    return _drop_constant(fs, "dropped_units")
+
+
+def _drop_constant(fs: FeatureSet, info_key: str) -> FeatureSet:
+    """Drop the columns constant on the training split (e.g. dead ReLU units:
+    they cannot be standardised) and list their indices in ``info[info_key]``."""
+    live = fs.X_train.max(axis=0) > fs.X_train.min(axis=0)
+    return dataclasses.replace(
+        fs,
+        X_train=fs.X_train[:, live],
+        X_val=fs.X_val[:, live],
+        X_test=fs.X_test[:, live],
+        feature_names=tuple(np.asarray(fs.feature_names)[live]),
+        info={**fs.info, info_key: np.flatnonzero(~live).tolist()},
     )
 
 
@@ -236,21 +251,19 @@ def feature_set(
         from core.data.user import feature_arrays
 
         a = feature_arrays(dataset)
-        # Constant columns (e.g. all-zero ReLU units) cannot be standardised.
-        live = a.X_train.max(axis=0) > a.X_train.min(axis=0)
-        return FeatureSet(
+        fs = FeatureSet(
             dataset=dataset,
             extractor=RAW,
-            X_train=a.X_train[:, live],
+            X_train=a.X_train,
             y_train=a.y_train,
-            X_val=a.X_val[:, live],
+            X_val=a.X_val,
             y_val=a.y_val,
-            X_test=a.X_test[:, live],
+            X_test=a.X_test,
             y_test=a.y_test,
-            feature_names=tuple(np.asarray(a.feature_names)[live]),
+            feature_names=a.feature_names,
             class_names=a.class_names,
-            info={"dropped_constant": np.flatnonzero(~live).tolist()},
         )
+        return _drop_constant(fs, "dropped_constant")
     if extractor.startswith("penultimate:"):
         fs = penultimate_features(extractor.split(":", 1)[1])
         if fs.dataset != dataset:

@@ -235,7 +235,7 @@ def _drop_constant(fs: FeatureSet, info_key: str) -> FeatureSet:
         X_train=fs.X_train[:, live],
         X_val=fs.X_val[:, live],
         X_test=fs.X_test[:, live],
-        feature_names=tuple(np.asarray(fs.feature_names)[live]),
+        feature_names=tuple(str(n) for n in np.asarray(fs.feature_names)[live]),
         info={**fs.info, info_key: np.flatnonzero(~live).tolist()},
     )
 

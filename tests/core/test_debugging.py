@@ -181,7 +181,7 @@ def test_all_substitutions_and_the_batch_evaluation():
     enc, lay, clouds = toy_sentiment()
     y, p, table = all_substitutions("good and great great", lay, clouds, enc)
     assert y == 1 and p[1] > 0.5
-    assert set(zip(table.word, table.replacement)) == {("good", "awful"),
+    assert set(zip(table.word, table.replacement, strict=True)) == {("good", "awful"),
                                                        ("great", "awful")}  # fmt: skip
     assert table.flipped.tolist() == [False, False]  # one of three words is not enough
     texts = ["a good movie", "an awful movie", "a movie", "good good good"]

@@ -154,7 +154,10 @@ def cmd_bias_probe(args: argparse.Namespace) -> int:
                     "give one with --word"
                 )
             word = str(found.word.iloc[0])
-        texts, labels = wb.texts(args.split, args.limit), wb.labels(args.split, args.limit)
+        texts, labels = (
+            wb.texts(args.split, args.limit),
+            wb.labels(args.split, args.limit),
+        )
         table = bias_probe(texts, labels, word, list(wb.layers.values()), encoder,
                            position=args.position)  # fmt: skip
     print(f"appending {word!r} ({args.position}) to {len(texts)} {args.split} texts")

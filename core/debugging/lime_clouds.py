@@ -346,15 +346,45 @@ def sentence_explanations(
     progress: Progress | None = None,
     block: int = 32,
     cache: bool = True,
+    corpus: dict | None = None,
 ) -> SentenceExplanations:
-    """:func:`explain_sentences`, cached on disk by encoder, settings and texts."""
+    """:func:`explain_sentences`, cached on disk by encoder, settings and texts.
+
+    ``corpus`` (e.g. ``{"dataset": "sst2", "split": "val", "limit": None}``) is
+    written beside the cache file, so that :func:`cached_corpora` can list what
+    was computed.
+    """
     path = cache_path(texts, encoder_id, settings)
     if cache and path.is_file():
-        return SentenceExplanations.load(path)
-    expl = _explain(texts, encoder, settings, encoder_id, block, progress)
-    if cache:
-        expl.save(path)
+        expl = SentenceExplanations.load(path)
+    else:
+        expl = _explain(texts, encoder, settings, encoder_id, block, progress)
+        if cache:
+            expl.save(path)
+    index = path.with_suffix(".json")
+    if cache and not index.is_file():
+        entry = dict(corpus or {}, settings=asdict(settings), encoder_id=encoder_id,
+                     sentences=len(expl.texts), file=path.name)  # fmt: skip
+        with atomic_path(index) as tmp:
+            tmp.write_text(json.dumps(entry))
     return expl
+
+
+def cached_corpora(encoder_id: str | None = None) -> list[dict]:
+    """What :func:`sentence_explanations` has cached (newest first): each entry's
+    ``corpus`` fields, ``settings``, ``encoder_id``, ``sentences``."""
+    folder = cache_dir() / "wordclouds"
+    entries = []
+    for meta in sorted(folder.glob("lime-*.json"), key=lambda p: -p.stat().st_mtime):
+        try:
+            entry = json.loads(meta.read_text())
+        except (OSError, ValueError):
+            continue
+        if (folder / str(entry.get("file"))).is_file() and (
+            encoder_id is None or entry.get("encoder_id") == encoder_id
+        ):
+            entries.append(entry)
+    return entries
 
 
 def is_cached(texts: Sequence[str], encoder_id: str, settings: LimeSettings) -> bool:

@@ -9,17 +9,18 @@ import numpy as np
 import pandas as pd
 
 from core.data import load_dataset
-from core.errors import SparseLensError
 from core.debugging.layers import DecisionLayer, Encoder, layer_pair, text_encoder
 from core.debugging.lime_clouds import (
     LimeSettings,
     Progress,
     SentenceExplanations,
     WordClouds,
+    cached_corpora,
     is_cached,
     sentence_explanations,
     word_clouds,
 )
+from core.errors import SparseLensError
 from core.sparse_layer import SparseLayer, load_layer
 
 SPLITS = ("train", "val", "test")
@@ -106,8 +107,23 @@ class Workbench:
     ) -> SentenceExplanations:
         """LIME explanations of a split's sentences (cached on disk)."""
         encoder, encoder_id = self.encoder()
+        corpus = {"dataset": self.stored.dataset, "split": split, "limit": limit}
         return sentence_explanations(self.texts(split, limit), encoder, encoder_id,
-                                     settings, progress=progress)  # fmt: skip
+                                     settings, progress=progress,
+                                     corpus=corpus)  # fmt: skip
+
+    def computed(self) -> list[dict]:
+        """Word-cloud corpora of this layer's dataset cached on disk (newest
+        first): ``split``, ``limit``, ``settings`` (a :class:`LimeSettings`),
+        ``sentences``."""
+        _, encoder_id = self.encoder()
+        out = []
+        for e in cached_corpora(encoder_id):
+            if e.get("dataset") == self.stored.dataset and e.get("split") in SPLITS:
+                out.append({"split": e["split"], "limit": e.get("limit"),
+                            "settings": LimeSettings(**e["settings"]),
+                            "sentences": e["sentences"]})  # fmt: skip
+        return out
 
     def clouds(self, expl: SentenceExplanations, min_count: int = 1) -> WordClouds:
         """Algorithm 2's clouds, weights per standard deviation of each feature."""

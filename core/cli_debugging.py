@@ -179,9 +179,13 @@ def cmd_errors(args: argparse.Namespace) -> int:
     )
     from core.debugging.workbench import workbench
 
-    wb = workbench(_layer_name(args))
+    wb = workbench(_layer_name(args), args.index)
     H, y = wb.features(args.split), wb.labels(args.split)
-    result: dict = {"layer": wb.name, "split": args.split}
+    sparse = wb.layers["sparse"]
+    result: dict = {"layer": wb.name, "split": args.split,
+                    "lambda_index": wb.stored.selected if args.index is None
+                    else args.index, "sparse_features": int(len(sparse.used)),
+                    "sparse_weights": int((sparse.weight != 0).sum())}  # fmt: skip
     for name, lay in wb.layers.items():
         table, _ = misclassifications(lay, H, y)
         summary = error_summary(table, len(y))
@@ -255,5 +259,7 @@ def add_commands(sub) -> None:
         "class confusion against shared features",
     )
     common(p, clouds=False)
+    p.add_argument("--index", type=int,
+                   help="λ index of the path for the sparse layer (default: selected)")  # fmt: skip
     p.add_argument("--out", help="JSON result")
     p.set_defaults(func=cmd_errors)

@@ -165,5 +165,6 @@ BIAS_RUN = "bias.run"
 BIAS_RESULT = "bias.result"  # not a widget: the last probe (layer, word, table)
 ERRORS_LAYER = "errors.decision_layer"  # sparse or dense
 ERRORS_SPLIT = "errors.split"
+ERRORS_INDEX = "errors.index"  # per layer: λ index of the sparse layer
 ERRORS_PICK = "errors.pick"  # per layer, decision layer and split
 DOWNLOAD_DEBUG = "debug.download"  # + "." + what

@@ -93,14 +93,17 @@ class DecisionLayer:
 
 
 def layer_pair(
-    layer: SparseLayer, class_names: Sequence[str]
+    layer: SparseLayer, class_names: Sequence[str], index: int | None = None
 ) -> dict[str, DecisionLayer]:
-    """The selected sparse layer and the dense layer of a stored ``SparseLayer``."""
+    """The sparse layer (the selected λ, or path index ``index``) and the dense
+    layer of a stored ``SparseLayer``."""
+    i = layer.selected if index is None else int(index)
+    if not 0 <= i < len(layer.path):
+        raise ValueError(f"λ index must be in [0, {len(layer.path)}), got {i}")
     return {
-        "sparse": DecisionLayer.from_path(layer.path, layer.selected, class_names,
-                                          "sparse"),
+        "sparse": DecisionLayer.from_path(layer.path, i, class_names, "sparse"),
         "dense": DecisionLayer.from_path(layer.dense, 0, class_names, "dense"),
-    }  # fmt: skip
+    }
 
 
 def text_encoder(features: str) -> tuple[Encoder, str]:

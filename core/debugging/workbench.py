@@ -136,12 +136,13 @@ def _split(dataset: str, split: str):
     return getattr(load_dataset(dataset), split)
 
 
-def workbench(layer: SparseLayer | str) -> Workbench:
-    """A :class:`Workbench` for a stored layer (or its name)."""
+def workbench(layer: SparseLayer | str, index: int | None = None) -> Workbench:
+    """A :class:`Workbench` for a stored layer (or its name); ``index`` picks
+    another λ of the path than the selected one for the sparse layer."""
     stored = load_layer(layer) if isinstance(layer, str) else layer
     try:
         class_names = tuple(load_dataset(stored.dataset).class_names)
     except (SparseLensError, ValueError, OSError):
         # The dataset may be gone or unreadable; the layer still has classes.
         class_names = tuple(str(c) for c in stored.path.classes)
-    return Workbench(stored, layer_pair(stored, class_names), class_names)
+    return Workbench(stored, layer_pair(stored, class_names, index), class_names)

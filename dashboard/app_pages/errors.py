@@ -10,6 +10,7 @@ import plotly.express as px
 import streamlit as st
 
 from core.debugging.errors import confusion_vs_shared, error_summary, misclassifications
+from core.debugging.layers import DecisionLayer
 from dashboard import debugging, downloads, loaders, state
 
 st.title("Errors · misclassifications through deep features")
@@ -25,7 +26,15 @@ c = st.columns(2)
 which = c[0].radio("Decision layer", ["sparse", "dense"], horizontal=True,
                    key=state.ERRORS_LAYER)  # fmt: skip
 split = c[1].selectbox("Split", ["test", "val", "train"], key=state.ERRORS_SPLIT)
-layer = wb.layers[which]
+layer, index = wb.layers[which], 0
+if which == "sparse":
+    path = wb.stored.path
+    index = st.select_slider(
+        "λ of the sparse layer (left: sparser)", options=list(range(len(path))),
+        value=wb.stored.selected, key=state.for_dataset(state.ERRORS_INDEX, wb.name),
+        format_func=lambda i: f"{i}: {int(path.nonzeros[i].sum())} weights",
+    )  # fmt: skip
+    layer = DecisionLayer.from_path(path, index, wb.class_names, "sparse")
 
 
 @st.cache_data(max_entries=8, show_spinner="Computing the deep features…")
@@ -55,7 +64,7 @@ pick = st.selectbox(
     "Error", range(len(table)),
     format_func=lambda i: f"#{table['index'].iloc[i]}: {table.true.iloc[i]} → "
     f"{table.predicted.iloc[i]}",
-    key=state.for_setting(state.ERRORS_PICK, wb.name, which, split),
+    key=state.for_setting(state.ERRORS_PICK, wb.name, which, split, str(index)),
 )  # fmt: skip
 row = table.iloc[pick]
 if wb.is_text:

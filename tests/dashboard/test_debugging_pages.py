@@ -14,7 +14,7 @@ import core.debugging.lime_clouds as lime_clouds
 from core.debugging.lime_clouds import LimeSettings
 from core.debugging.workbench import workbench
 from core.paths import ASSETS_DIR, layers_dir
-from core.sparse_layer import compute_sparse_layer
+from core.sparse_layer import compute_sparse_layer, load_layer
 from core.threads import torch_threads
 from dashboard import state
 from tests.dashboard.apptest import assert_ok, require, run_app
@@ -114,11 +114,16 @@ def test_errors_page_on_a_multiclass_layer():
     assert_ok(at, errors=True)
     metrics = {m.label: m.value for m in at.metric}
     assert " of " in metrics["errors"]
+    layer = load_layer("digits-raw")
     pick = at.selectbox(key=state.for_setting(state.ERRORS_PICK, "digits-raw",
-                                              "sparse", "test"))  # fmt: skip
+                                              "sparse", "test", str(layer.selected)))  # fmt: skip
     pick.set_value(1).run()
     assert_ok(at, errors=True)
     assert len(at.get("plotly_chart")) == 1  # confusion against shared features
+    slider = at.select_slider(key=state.for_dataset(state.ERRORS_INDEX, "digits-raw"))
+    slider.set_value(len(layer.path) - 1).run()
+    assert_ok(at, errors=True)
+    assert {m.label: m.value for m in at.metric}["errors"] != metrics["errors"]
     at.radio(key=state.ERRORS_LAYER).set_value("dense").run()
     at.selectbox(key=state.ERRORS_SPLIT).set_value("val").run()
     assert_ok(at, errors=True)

@@ -44,7 +44,10 @@ def wilson_interval(
     denom = 1 + z**2 / n
     center = (p + z**2 / (2 * n)) / denom
     half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    return float(max(0.0, center - half)), float(min(1.0, center + half))
+    # Exact ends: with no successes (failures) the bound is 0 (1), not 1e-17 off.
+    low = 0.0 if successes == 0 else max(0.0, center - half)
+    high = 1.0 if successes == n else min(1.0, center + half)
+    return float(low), float(high)
 
 
 def auc_and_accuracy(proba: np.ndarray, y: np.ndarray) -> tuple[float, float]:

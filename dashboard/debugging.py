@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +22,11 @@ from core.sparse_layer import SparseLayer, list_layers
 from dashboard import downloads, loaders, state
 
 SIDES = {"positive": "Greens", "negative": "Reds"}
+
+
+def md(text: object) -> str:
+    """``text`` from data made literal in Streamlit markdown (labels, messages)."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", str(text))
 
 
 def _features_of(folder: Path) -> str | None:

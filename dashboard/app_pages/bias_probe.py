@@ -7,6 +7,7 @@ import plotly.express as px
 import streamlit as st
 
 from core.debugging.bias import POSITIONS, bias_probe, identity_words_in_clouds
+from core.plots import label
 from dashboard import debugging, downloads, loaders, state
 
 st.title("Bias probe · one word added to every sentence")
@@ -66,7 +67,7 @@ st.subheader("Flip rates")
 st.text(f"word added ({position}): {word}")
 st.dataframe(table, hide_index=True, key="bias.table")
 fig = px.bar(
-    table, x="class", y="flip_rate", color="layer", barmode="group",
+    table.assign(**{"class": table["class"].map(label)}), x="class", y="flip_rate", color="layer", barmode="group",
     error_y=table.ci_high - table.flip_rate, error_y_minus=table.flip_rate - table.ci_low,
     labels={"flip_rate": "share of correct predictions flipped"},
     title="Flip rate per true class (95 % Wilson intervals)",

@@ -3,6 +3,7 @@ and see whether the prediction flips (Wong et al. 2021, Algorithm 3)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -61,7 +62,8 @@ c[2].metric("substitutions that flip it", int(table.flipped.sum()) if len(table)
 if table.empty:
     st.warning(
         f"No word of this sentence is in a cloud of a feature that supports "
-        f"'{layer.class_names[y]}' in the {which} layer: no counterfactual."
+        f"'{debugging.md(layer.class_names[y])}' in the {which} layer: no "
+        "counterfactual."
     )
 else:
     st.subheader("Every candidate substitution")
@@ -69,11 +71,20 @@ else:
     downloads.table(table, downloads.file_name(wb.name, which, "substitutions",
                                                suffix="csv"),
                     key=state.download_key(state.DOWNLOAD_DEBUG, "cf.subs"))  # fmt: skip
-    st.subheader("The features behind them")
-    for f in list(dict.fromkeys(table.feature))[:4]:
-        with st.expander(f"feature {f} · W[{layer.class_names[y]}] = "
-                         f"{layer.weight[y, f]:+.3f}"):  # fmt: skip
-            debugging.show_clouds(clouds, int(f), wb.name, f"cf.cloud.{f}")
+
+st.subheader("Features it activates")
+z = layer.standardized(loaders.guarded(encoder, [text]))[0]
+contrib = layer.weight[y] * z
+used = layer.used[np.argsort(-np.abs(contrib[layer.used]), kind="stable")][:8]
+features = pd.DataFrame({"feature": used, "activation (std)": z[used],
+                         f"W[{layer.class_names[y]}]": layer.weight[y, used],
+                         "contribution": contrib[used]})  # fmt: skip
+st.dataframe(features, hide_index=True, key="cf.features")
+downloads.table(features, downloads.file_name(wb.name, which, "features", suffix="csv"),
+                key=state.download_key(state.DOWNLOAD_DEBUG, "cf.features"))  # fmt: skip
+for f in used[:3]:
+    with st.expander(f"feature {f} · contribution {contrib[f]:+.3f}"):
+        debugging.show_clouds(clouds, int(f), wb.name, f"cf.cloud.{f}")
 
 st.subheader("Batch evaluation (test split, both layers)")
 with st.form("cf.batch_form"):

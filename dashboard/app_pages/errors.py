@@ -11,6 +11,7 @@ import streamlit as st
 
 from core.debugging.errors import confusion_vs_shared, error_summary, misclassifications
 from core.debugging.layers import DecisionLayer
+from core.plots import label
 from dashboard import debugging, downloads, loaders, state
 
 st.title("Errors · misclassifications through deep features")
@@ -63,7 +64,7 @@ st.subheader("One error")
 pick = st.selectbox(
     "Error", range(len(table)),
     format_func=lambda i: f"#{table['index'].iloc[i]}: {table.true.iloc[i]} → "
-    f"{table.predicted.iloc[i]}",
+    f"{table.predicted.iloc[i]}",  # a selectbox shows options as plain text
     key=state.for_setting(state.ERRORS_PICK, wb.name, which, split, str(index)),
 )  # fmt: skip
 row = table.iloc[pick]
@@ -86,7 +87,8 @@ if layer.weight.shape[0] >= 3:
     st.subheader("Class confusion against shared features")
     pairs, corr = confusion_vs_shared(layer, H, y)
     fig = px.scatter(
-        pairs, x="shared", y="confusion", hover_data=["class_i", "class_j"],
+        pairs.assign(class_i=pairs.class_i.map(label), class_j=pairs.class_j.map(label)),
+        x="shared", y="confusion", hover_data=["class_i", "class_j"],
         labels={"shared": "features both classes use",
                 "confusion": "max(C[i,j], C[j,i])"},
         title=f"{which} layer · Pearson {corr['pearson']:.2f} (p = "

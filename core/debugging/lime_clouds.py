@@ -28,6 +28,7 @@ Predictions of Any Classifier", KDD.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import zlib
@@ -441,7 +442,25 @@ class WordClouds:
                              "occurrences": self.occurrences[order]})  # fmt: skip
 
     def words(self, feature: int, side: str) -> list[str]:
-        return self.cloud(feature, side)["word"].tolist()
+        """The words of one side of a feature's cloud, largest |weight| first."""
+        if side not in ("positive", "negative"):
+            raise ValueError(f"side must be 'positive' or 'negative', got {side!r}")
+        return self._tops[side][feature]
+
+    @functools.cached_property
+    def _tops(self) -> dict[str, list[list[str]]]:
+        # Every feature's cloud words at once: Algorithm 3 asks for them per
+        # sentence and feature, thousands of times.
+        tops = {}
+        for side, sign in (("positive", 1.0), ("negative", -1.0)):
+            w = np.where(self.occurrences[:, None] >= self.min_count,
+                         sign * self.mean_weight, 0.0)  # fmt: skip
+            order = np.argsort(-w, axis=0, kind="stable")[: self.top]
+            tops[side] = [
+                [str(self.vocab[i]) for i in order[:, f] if w[i, f] > 0]
+                for f in range(self.n_features)
+            ]
+        return tops
 
 
 def word_clouds(

@@ -113,6 +113,9 @@ def test_word_cloud_averages_over_occurrences_with_known_weights():
                                                                   "plot": 1}  # fmt: skip
     assert wc.words(0, "positive") == ["good"] and wc.words(0, "negative") == ["bad"]
     assert wc.words(1, "positive") == ["bad"] and wc.words(1, "negative") == ["plot"]
+    for f in (0, 1):
+        for side in ("positive", "negative"):
+            assert wc.words(f, side) == wc.cloud(f, side).word.tolist()
     # A scale expresses weights per standard deviation; min_count drops "plot".
     scaled = word_clouds(expl, scale=np.array([2.0, 1.0]), min_count=2)
     assert scaled.cloud(0, "positive").weight.tolist() == pytest.approx([1.0])

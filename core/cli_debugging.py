@@ -43,10 +43,23 @@ def _clouds(wb, args: argparse.Namespace):
     return expl, wb.clouds(expl, min_count=args.min_count), time.perf_counter() - start
 
 
+def _plain(value):
+    """JSON-ready: numpy scalars to Python, NaN to null (strict JSON)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
 def _write(out: str, result: dict) -> None:
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result, indent=1, default=float))
+    path.write_text(json.dumps(_plain(result), indent=1, allow_nan=False))
     print(f"wrote {path}")
 
 

@@ -39,11 +39,11 @@ if which == "sparse":
 
 
 @st.cache_data(max_entries=8, show_spinner="Computing the deep features…")
-def features(name: str, split: str):
+def features(name: str, extractor: str, split: str):
     return wb.features(split), wb.labels(split)
 
 
-H, y = loaders.guarded(features, wb.name, split)
+H, y = loaders.guarded(features, wb.name, wb.stored.features, split)
 table, gammas = misclassifications(layer, H, y)
 summary = error_summary(table, len(y))
 m = st.columns(3)

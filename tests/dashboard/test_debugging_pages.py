@@ -24,6 +24,7 @@ CF = "app_pages/counterfactuals.py"
 BIAS = "app_pages/bias_probe.py"
 ERRORS = "app_pages/errors.py"
 TINY = LimeSettings(n_samples=20, seed=0)
+SCRIPT = "<script>alert(1)</script>"
 
 
 @pytest.fixture(autouse=True)
@@ -80,9 +81,11 @@ def test_counterfactuals_page_typed_picked_and_batch(sst2_clouds):
     assert_ok(at, errors=True)
     assert {m.label for m in at.metric} >= {"prediction", "score (probability)"}
     at.radio(key=state.CF_SOURCE).set_value("type one").run()
-    at.text_input(key=state.CF_TEXT).set_value("zzz qqq").run()
+    at.text_input(key=state.CF_TEXT).set_value(f"zzz {SCRIPT} qqq").run()
     assert_ok(at, errors=True)
     assert any("no counterfactual" in w.value for w in at.warning)
+    assert any(SCRIPT in t.value for t in at.text)  # shown as plain text
+    assert not any("<script>" in m.value for m in at.markdown)
     at.radio(key=state.CF_LAYER).set_value("dense").run()
     at.number_input(key=state.CF_BATCH_N).set_value(6)
     at.button(key=state.CF_BATCH_RUN).click().run()

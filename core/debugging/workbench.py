@@ -16,7 +16,6 @@ from core.debugging.lime_clouds import (
     SentenceExplanations,
     WordClouds,
     cached_corpora,
-    is_cached,
     sentence_explanations,
     word_clouds,
 )
@@ -91,11 +90,6 @@ class Workbench:
             for c, name in enumerate(lay.class_names):
                 table[f"{label}: {name}"] = lay.weight[c, features]
         return table
-
-    def settings_cached(self, settings: LimeSettings, split: str,
-                        limit: int | None) -> bool:  # fmt: skip
-        _, encoder_id = self.encoder()
-        return is_cached(self.texts(split, limit), encoder_id, settings)
 
     def explanations(
         self,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 import pytest
 
 import core.debugging.lime_clouds as lime_clouds
@@ -76,3 +77,12 @@ def test_errors_command_on_a_multiclass_layer(tmp_path, capsys):
     assert "λ index must be in" in capsys.readouterr().err
     assert main(["word-clouds", "--layer", "digits-raw"]) == 2
     assert "not computed from text" in capsys.readouterr().err
+
+
+def test_encode_sentences_returns_rows_in_the_order_given():
+    from core.deep_features import encode_sentences
+
+    texts = ["a much longer sentence than the other two here", "b", "medium one"]
+    together = encode_sentences(texts, batch_size=2)  # encoded shortest first
+    for row, text in zip(together, texts, strict=True):
+        np.testing.assert_allclose(row, encode_sentences([text])[0], atol=1e-5)

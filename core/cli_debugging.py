@@ -150,13 +150,18 @@ def cmd_counterfactuals(args: argparse.Namespace) -> int:
 
 def cmd_bias_probe(args: argparse.Namespace) -> int:
     from core.debugging.bias import bias_probe, identity_words_in_clouds
+    from core.debugging.lime_clouds import is_cached
     from core.debugging.workbench import workbench
 
     with torch_threads(args.threads):
         wb = workbench(_layer_name(args))
         encoder, _ = wb.encoder()
         found = None
-        if args.word is None or args.out:
+        # Clouds are computed when they choose the word; with --word they are
+        # only read (for the JSON's list of identity words) when cached.
+        cached = is_cached(wb.texts(args.cloud_split, args.cloud_limit),
+                           wb.encoder()[1], _settings(args))  # fmt: skip
+        if args.word is None or cached:
             _, clouds, _ = _clouds(wb, args)
             found = identity_words_in_clouds(clouds, wb.layers["sparse"])
         word = args.word

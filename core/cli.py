@@ -389,6 +389,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_models)
     _add_data_commands(sub)
     _add_sparse_layer_command(sub)
+    from core.cli_debugging import add_commands as _add_debugging_commands
+
+    _add_debugging_commands(sub)
     p = sub.add_parser(
         "hessian-study",
         help="is the input Hessian rank one when the prediction is confident?",

@@ -89,13 +89,21 @@ def encode_sentences(
     texts: Sequence[str], *, batch_size: int = 64, progress: Progress | None = None
 ) -> np.ndarray:
     """MiniLM embeddings, shape (n, 384), float32, L2-normalised (the model's
-    own pooling + normalisation)."""
+    own pooling + normalisation).
+
+    Texts are encoded shortest first, so that each batch pads to a similar
+    length (the rows come back in the order given).
+    """
     model = _encoder()
     out = np.empty((len(texts), MINILM_DIM), dtype=np.float32)
+    order = np.argsort([len(t) for t in texts], kind="stable")
     for start in range(0, len(texts), batch_size):
-        chunk = list(texts[start : start + batch_size])
-        out[start : start + len(chunk)] = model.encode(
-            chunk, batch_size=batch_size, convert_to_numpy=True, show_progress_bar=False
+        rows = order[start : start + batch_size]
+        out[rows] = model.encode(
+            [texts[i] for i in rows],
+            batch_size=batch_size,
+            convert_to_numpy=True,
+            show_progress_bar=False,
         )
         if progress is not None:
             progress(min(start + batch_size, len(texts)), len(texts))

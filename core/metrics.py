@@ -24,6 +24,32 @@ def predict_proba(
     return np.concatenate(out) if out else np.empty((0, 0), np.float32)
 
 
+def wilson_interval(
+    successes: int, n: int, z: float = 1.959963984540054
+) -> tuple[float, float]:
+    """Wilson score interval of a binomial proportion (95 % for the default ``z``).
+
+    ``(nan, nan)`` for ``n = 0``.
+
+    References
+    ----------
+    Wilson (1927), "Probable inference, the law of succession, and statistical
+    inference", JASA 22(158).
+    """
+    if n < 0 or not 0 <= successes <= max(n, 0):
+        raise ValueError(f"need 0 ≤ successes ≤ n, got {successes} of {n}")
+    if n == 0:
+        return float("nan"), float("nan")
+    p = successes / n
+    denom = 1 + z**2 / n
+    center = (p + z**2 / (2 * n)) / denom
+    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
+    # Exact ends: with no successes (failures) the bound is 0 (1), not 1e-17 off.
+    low = 0.0 if successes == 0 else max(0.0, center - half)
+    high = 1.0 if successes == n else min(1.0, center + half)
+    return float(low), float(high)
+
+
 def auc_and_accuracy(proba: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """ROC AUC (binary; macro one-vs-rest for more classes) and accuracy.
 

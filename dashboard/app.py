@@ -30,6 +30,14 @@ PAGES = [
     st.Page("app_pages/lambda_sweep.py", title="λ sweep", icon=":material/tune:"),
     st.Page("app_pages/add_data.py", title="Add data", icon=":material/upload_file:"),
     st.Page("app_pages/saliency.py", title="Saliency lab", icon=":material/blur_on:"),
+    st.Page("app_pages/word_clouds.py", title="Word clouds", icon=":material/cloud:"),
+    st.Page(
+        "app_pages/counterfactuals.py",
+        title="Counterfactuals",
+        icon=":material/swap_horiz:",
+    ),
+    st.Page("app_pages/bias_probe.py", title="Bias probe", icon=":material/balance:"),
+    st.Page("app_pages/errors.py", title="Errors", icon=":material/error:"),
 ]
 
 st.set_page_config(page_title="SparseLens", layout="wide")

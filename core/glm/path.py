@@ -217,7 +217,7 @@ def _fit_path(
         L = solvers.lipschitz_estimate(train.X, fam)
         G = solvers.loss_gradient(fam, b.expand(n, -1), train.Y, train.X)
         prev_lam = grid[0]
-        prev, prev_step = None, 0.0
+        prev = None
     else:
         table = fam.residual(b.expand(n, -1), train.Y).clone()
         gen = torch.Generator().manual_seed(seed)
@@ -228,22 +228,12 @@ def _fit_path(
             primal = solvers.objective(fam, train.X, train.Y, B, b, lam, alpha)
             sol, rounds = solvers.Solution(B, b, 0, primal, 0.0, True), 0
         elif solver == "fista":
-            B0, b0 = _extrapolate((B, b), prev, (prev_lam, lam), prev_step)
+            warm = _extrapolate((B, b, prev_lam), prev, lam)
+            prev = (B, b, prev_lam)
+            B, b = warm
             sol, L, G, rounds = _fista_at(
-                train,
-                fam,
-                lam,
-                prev_lam,
-                alpha,
-                B0,
-                b0,
-                G,
-                L,
-                tol,
-                max_epochs,
-                screening,
+                train, fam, lam, prev_lam, alpha, B, b, G, L, tol, max_epochs, screening
             )
-            prev, prev_step = (B, b), np.log(prev_lam / lam)
             prev_lam = lam
         else:
             sol = solvers.saga(
@@ -339,18 +329,18 @@ def _fista_at(
     return result, L, G, rounds
 
 
-def _extrapolate(current, previous, lams, step):
-    """Warm start at the next λ: the last two solutions extended linearly in log λ.
+def _extrapolate(current, previous, lam):
+    """Warm start at ``lam``: the last two solutions extended linearly in log λ.
 
-    ``current`` solves ``lams[0]``, ``previous`` the λ ``step`` (in log λ)
-    before it. A coefficient that is zero, or whose line would cross zero, starts
+    ``current`` and ``previous`` are ``(B, b, λ)`` (``previous`` None at the
+    start). A coefficient that is zero, or whose line would cross zero, starts
     at zero. Along a log-spaced path this halves the iterations of the early λ.
     """
-    B, b = current
-    if previous is None or step <= 0:
+    B, b, lam1 = current
+    if previous is None or previous[2] <= lam1:
         return B, b
-    Bp, bp = previous
-    ratio = np.log(lams[0] / lams[1]) / step
+    Bp, bp, lam0 = previous
+    ratio = np.log(lam1 / lam) / np.log(lam0 / lam1)
     B0 = B + ratio * (B - Bp)
     B0 = torch.where(B0 * B > 0, B0, torch.zeros_like(B0))
     return B0, b + ratio * (b - bp)

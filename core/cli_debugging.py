@@ -231,7 +231,7 @@ def add_commands(sub) -> None:
         p.add_argument("--dataset", help="dataset whose <dataset>-minilm layer to use")
         p.add_argument("--split", default=split, choices=("train", "val", "test"))
         p.add_argument("--limit", type=int, help="first N sentences of the split only")
-        p.add_argument("--threads", type=int, default=1, help="torch threads")
+        p.add_argument("--threads", type=int, help="torch threads (default: all cores)")
         if clouds:
             p.add_argument("--cloud-split", default="val",
                            choices=("train", "val", "test"))  # fmt: skip

@@ -88,7 +88,7 @@ def pick_clouds(wb: Workbench, page: str) -> tuple[SentenceExplanations, WordClo
             "LIME on every sentence: each sentence is perturbed once and the "
             "perturbed sentences are encoded once for all 384 features. The full "
             f"run is `python -m core word-clouds --layer {wb.name}` (500 samples "
-            "over the validation split; tens of minutes on two CPU cores)."
+            "over the validation split; about 14 minutes on two CPU cores)."
         )
         form = state.for_setting(state.DEBUG_COMPUTE, page)
         with st.form(form):

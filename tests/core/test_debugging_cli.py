@@ -80,9 +80,11 @@ def test_errors_command_on_a_multiclass_layer(tmp_path, capsys):
 
 
 def test_encode_sentences_returns_rows_in_the_order_given():
-    from core.deep_features import encode_sentences
+    from core.deep_features import _encoder, encode_sentences
 
     texts = ["a much longer sentence than the other two here", "b", "medium one"]
-    together = encode_sentences(texts, batch_size=2)  # encoded shortest first
+    together = encode_sentences(texts, batch_size=2)  # encoded fewest tokens first
     for row, text in zip(together, texts, strict=True):
         np.testing.assert_allclose(row, encode_sentences([text])[0], atol=1e-5)
+    # The same embeddings as the model's own encode (pooling, normalisation).
+    np.testing.assert_allclose(together, _encoder().encode(texts), atol=1e-5)

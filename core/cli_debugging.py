@@ -38,9 +38,13 @@ def _clouds(wb, args: argparse.Namespace):
     bar, update = _bar(f"LIME word clouds ({args.cloud_split})", "sentence")
     start = time.perf_counter()
     with bar:
-        expl = wb.explanations(settings, split=args.cloud_split, limit=limit,
-                               progress=update)  # fmt: skip
-    return expl, wb.clouds(expl, min_count=args.min_count), time.perf_counter() - start
+        corpus = wb.cloud_corpus(settings, split=args.cloud_split, limit=limit,
+                                 progress=update)  # fmt: skip
+    return (
+        corpus,
+        wb.clouds(corpus, min_count=args.min_count),
+        time.perf_counter() - start,
+    )
 
 
 def _plain(value):
@@ -76,13 +80,15 @@ def cmd_word_clouds(args: argparse.Namespace) -> int:
 
     with torch_threads(args.threads):
         wb = workbench(_layer_name(args))
-        expl, clouds, seconds = _clouds(wb, args)
-    n_words = int((np.diff(expl.offsets) > 0).sum())
+        corpus, clouds, seconds = _clouds(wb, args)
     print(
-        f"{wb.name}: LIME word clouds of {expl.n_features} features over "
-        f"{len(expl.texts)} {args.cloud_split} sentences ({n_words} with words), "
-        f"{expl.settings.n_samples} samples each, in {seconds:.1f} s"
+        f"{wb.name}: LIME word clouds of {corpus.n_features} features over "
+        f"{len(corpus.texts)} {args.cloud_split} sentences ({corpus.n_explained} "
+        f"with words), {corpus.settings.n_samples} samples each, in {seconds:.1f} s"
     )
+    if args.ship:
+        shipped = wb.ship_clouds(corpus, split=args.cloud_split, limit=args.cloud_limit)
+        print(f"shipped {shipped} ({shipped.stat().st_size / 1e6:.1f} MB)")
     table = wb.weights_table()
     for f in table.feature[: args.show]:
         pos = ", ".join(clouds.words(int(f), "positive")[:10])
@@ -90,8 +96,9 @@ def cmd_word_clouds(args: argparse.Namespace) -> int:
         print(f"feature {f}: + {pos}\n{'':>{len(str(f)) + 9}}− {neg}")
     if args.out:
         _write(args.out, {
-            "layer": wb.name, "split": args.cloud_split, "sentences": len(expl.texts),
-            "samples": expl.settings.n_samples, "seed": expl.settings.seed,
+            "layer": wb.name, "split": args.cloud_split,
+            "sentences": len(corpus.texts), "samples": corpus.settings.n_samples,
+            "seed": corpus.settings.seed,
             "seconds": seconds,
             "clouds": {int(f): {side: clouds.cloud(int(f), side).to_dict("records")
                                 for side in ("positive", "negative")}
@@ -250,6 +257,9 @@ def add_commands(sub) -> None:
     common(p)
     p.add_argument("--show", type=int, default=5, help="features printed")
     p.add_argument("--out", help="JSON with the clouds of the sparse layer's features")
+    p.add_argument("--ship", action="store_true",
+                   help="also write the clouds, pruned, into assets/wordclouds/ "
+                   "(for the repository's shipped layers)")  # fmt: skip
     p.set_defaults(func=cmd_word_clouds)
 
     p = sub.add_parser(

@@ -12,8 +12,8 @@ import pandas as pd
 import streamlit as st
 
 from core.debugging.lime_clouds import (
+    CloudCorpus,
     LimeSettings,
-    SentenceExplanations,
     WordClouds,
     cloud_image,
 )
@@ -68,9 +68,9 @@ def pick_layer(page: str, *, text_only: bool, prefer: str | None = None) -> Work
 
 
 @st.cache_resource(max_entries=4, show_spinner="Reading the word clouds…")
-def _explanations(_wb: Workbench, name: str, split: str, limit: int | None,
-                  settings: LimeSettings) -> SentenceExplanations:  # fmt: skip
-    return _wb.explanations(settings, split=split, limit=limit)
+def _corpus(_wb: Workbench, name: str, split: str, limit: int | None,
+            settings: LimeSettings) -> CloudCorpus:  # fmt: skip
+    return _wb.cloud_corpus(settings, split=split, limit=limit)
 
 
 def _label(entry: dict) -> str:
@@ -79,7 +79,7 @@ def _label(entry: dict) -> str:
     return f"{entry['split']} · {n} ({entry['sentences']}) · {s.n_samples} samples · seed {s.seed}"
 
 
-def pick_clouds(wb: Workbench, page: str) -> tuple[SentenceExplanations, WordClouds]:
+def pick_clouds(wb: Workbench, page: str) -> tuple[CloudCorpus, WordClouds]:
     """A computed corpus of word clouds, or a form to compute one (the page
     stops until one exists)."""
     computed = loaders.guarded(wb.computed)
@@ -103,7 +103,7 @@ def pick_clouds(wb: Workbench, page: str) -> tuple[SentenceExplanations, WordClo
         if go:
             bar = st.progress(0.0, text="LIME…")
             loaders.guarded(
-                wb.explanations, LimeSettings(n_samples=int(samples)), split=split,
+                wb.cloud_corpus, LimeSettings(n_samples=int(samples)), split=split,
                 limit=int(limit) or None,
                 progress=lambda d, t: bar.progress(d / t, text=f"sentence {d} of {t}"),
             )  # fmt: skip
@@ -117,11 +117,11 @@ def pick_clouds(wb: Workbench, page: str) -> tuple[SentenceExplanations, WordClo
     if st.session_state.get(key) not in labels:
         st.session_state[key] = labels[0]
     chosen = computed[labels.index(st.selectbox("Word clouds from", labels, key=key))]
-    expl = loaders.guarded(_explanations, wb, wb.name, chosen["split"],
-                           chosen["limit"], chosen["settings"])  # fmt: skip
+    corpus = loaders.guarded(_corpus, wb, wb.name, chosen["split"], chosen["limit"],
+                             chosen["settings"])  # fmt: skip
     min_count = st.number_input("Leave out words seen fewer times than", 1, 50, 1,
                                 key=state.DEBUG_MIN_COUNT)  # fmt: skip
-    return expl, wb.clouds(expl, min_count=int(min_count))
+    return corpus, wb.clouds(corpus, min_count=int(min_count))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

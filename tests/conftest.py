@@ -18,11 +18,12 @@ os.environ.setdefault("SPARSELENS_CACHE", str(ROOT / ".cache" / "parsed"))
 
 @pytest.fixture(autouse=True)
 def _isolated_model_store(tmp_path_factory, monkeypatch):
-    """Every test gets an empty user model store, no shipped models and no shipped
-    sparse layers, of its own.
+    """Every test gets an empty user model store, no shipped models, no shipped
+    sparse layers and no shipped word clouds, of its own.
 
     Tests of the shipped models read ``assets/models`` explicitly.
     """
+    import core.debugging.lime_clouds
     import core.sparse_layer
     import core.store
 
@@ -31,6 +32,11 @@ def _isolated_model_store(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("SPARSELENS_LAYERS", str(tmp_path_factory.mktemp("layers")))
     monkeypatch.setattr(
         core.sparse_layer, "SHIPPED_DIR", tmp_path_factory.mktemp("shipped_layers")
+    )
+    monkeypatch.setattr(
+        core.debugging.lime_clouds,
+        "SHIPPED_DIR",
+        tmp_path_factory.mktemp("shipped_clouds"),
     )
 
 

@@ -15,8 +15,11 @@ features together as one multi-output weighted least-squares problem. The
 weights are those ``explain_instance(..., labels=[j])`` returns with
 ``feature_selection="none"``.
 
-Per-sentence explanations are cached on disk (by encoder, settings and texts),
-so every layer on the same features, sparse or dense, reads the same clouds.
+Each word's average weight over a corpus (a :class:`CloudCorpus`) is cached on
+disk by encoder, settings and texts, so every layer on the same features,
+sparse or dense, reads the same clouds. Corpora computed for the shipped layers
+ship in ``assets/wordclouds/``, pruned to the entries that some cloud of at
+most 30 words can show (:meth:`CloudCorpus.pruned`), so the pages open ready.
 
 References
 ----------
@@ -42,10 +45,13 @@ from lime.lime_text import IndexedString, LimeTextExplainer
 
 from core.atomic import atomic_path
 from core.debugging.layers import Encoder
-from core.paths import cache_dir
+from core.paths import ASSETS_DIR, cache_dir
 
 #: Words kept on each side of a cloud (the paper's 30).
 TOP_WORDS = 30
+
+#: Word-cloud corpora shipped with the repository (read-only).
+SHIPPED_DIR = ASSETS_DIR / "wordclouds"
 
 #: ``progress(done, total)`` over sentences.
 Progress = Callable[[int, int], None]
@@ -226,37 +232,139 @@ class SentenceExplanations:
         rows = slice(self.offsets[i], self.offsets[i + 1])
         return pd.DataFrame(self.weights[rows], index=self.words[rows])
 
+    def aggregate(self) -> CloudCorpus:
+        """Algorithm 2's averages: each word's LIME weight over its occurrences
+        (a word twice in a sentence counts twice; words compared in lower
+        case)."""
+        keys = np.char.lower(self.words.astype(str))
+        vocab, inverse = np.unique(keys, return_inverse=True)
+        counts = self.counts.astype(np.float64)
+        sums = np.zeros((len(vocab), self.n_features))
+        np.add.at(sums, inverse, self.weights * counts[:, None])
+        occurrences = np.bincount(inverse, weights=counts, minlength=len(vocab))
+        mean = sums / np.maximum(occurrences, 1)[:, None]
+        return CloudCorpus(
+            texts=self.texts, activations=self.activations, vocab=vocab,
+            occurrences=occurrences.astype(np.int64),
+            mean_weight=mean.astype(np.float32), settings=self.settings,
+            encoder_id=self.encoder_id,
+            n_explained=int((np.diff(self.offsets) > 0).sum()),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CloudCorpus:
+    """A corpus's word clouds before a decision layer scales them: each word's
+    LIME weight for every feature, averaged over its occurrences.
+
+    Attributes
+    ----------
+    texts : tuple of str
+    activations : array of shape (n_texts, n_features), float32
+        The deep features of each sentence.
+    vocab : array of shape (n_words,), str
+        Lower-cased words.
+    occurrences : array of shape (n_words,)
+        ``K_w``, the word's occurrences in the corpus.
+    mean_weight : array of shape (n_words, n_features), float32
+        ``β̂_w`` per unit of activation.
+    settings : LimeSettings
+    encoder_id : str
+    n_explained : int
+        Sentences with at least one word.
+    complete_top : int or None
+        None when every word's weight is kept; else only the weights that a
+        cloud of at most this many words can show, at any ``min_count``
+        (:meth:`pruned`).
+    """
+
+    texts: tuple[str, ...]
+    activations: np.ndarray
+    vocab: np.ndarray
+    occurrences: np.ndarray
+    mean_weight: np.ndarray
+    settings: LimeSettings
+    encoder_id: str
+    n_explained: int
+    complete_top: int | None = None
+
+    @property
+    def n_features(self) -> int:
+        return self.activations.shape[1]
+
+    def pruned(self, top: int = TOP_WORDS) -> CloudCorpus:
+        """The same clouds of up to ``top`` words, for every ``min_count``, from
+        fewer numbers: a word's weight for a feature is kept only if the word
+        is among the ``top`` largest on its side among the words seen at least
+        as often as it is (the smallest field it can compete in), and words
+        left without a weight are dropped."""
+        keep = np.zeros(self.mean_weight.shape, dtype=bool)
+        for level in np.unique(self.occurrences):
+            field = np.flatnonzero(self.occurrences >= level)
+            own = self.occurrences[field] == level
+            for sign in (1.0, -1.0):
+                w = np.clip(sign * self.mean_weight[field], 0, None)
+                # The top-th largest per feature: words at level that reach it
+                # can enter that side's cloud.
+                kth = -np.partition(-w, min(top, len(field)) - 1, axis=0)[
+                    min(top, len(field)) - 1
+                ]
+                keep[field[own]] |= (w[own] > 0) & (w[own] >= kth)
+        rows = keep.any(axis=1)
+        return CloudCorpus(
+            texts=self.texts, activations=self.activations, vocab=self.vocab[rows],
+            occurrences=self.occurrences[rows],
+            mean_weight=np.where(keep, self.mean_weight, 0)[rows].astype(np.float32),
+            settings=self.settings, encoder_id=self.encoder_id,
+            n_explained=self.n_explained, complete_top=top,
+        )  # fmt: skip
+
     def save(self, path: Path) -> Path:
-        meta = dict(settings=asdict(self.settings), encoder_id=self.encoder_id)
+        meta = dict(settings=asdict(self.settings), encoder_id=self.encoder_id,
+                    n_explained=self.n_explained, complete_top=self.complete_top)  # fmt: skip
         with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-            np.savez(
-                fh, texts=np.array(self.texts, dtype=str), offsets=self.offsets,
-                words=self.words.astype(str), counts=self.counts,
-                weights=self.weights, activations=self.activations,
+            np.savez_compressed(
+                fh, texts=np.array(self.texts, dtype=str),
+                activations=self.activations, vocab=self.vocab.astype(str),
+                occurrences=self.occurrences, mean_weight=self.mean_weight,
                 meta=np.array(json.dumps(meta)),
             )  # fmt: skip
         return path
 
     @classmethod
-    def load(cls, path: Path) -> SentenceExplanations:
+    def load(cls, path: Path) -> CloudCorpus:
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"]))
             return cls(
-                texts=tuple(str(t) for t in z["texts"]), offsets=z["offsets"],
-                words=z["words"], counts=z["counts"], weights=z["weights"],
-                activations=z["activations"],
+                texts=tuple(str(t) for t in z["texts"]),
+                activations=z["activations"], vocab=z["vocab"],
+                occurrences=z["occurrences"], mean_weight=z["mean_weight"],
                 settings=LimeSettings(**meta["settings"]),
-                encoder_id=meta["encoder_id"],
+                encoder_id=meta["encoder_id"], n_explained=meta["n_explained"],
+                complete_top=meta["complete_top"],
             )  # fmt: skip
 
 
-def cache_path(texts: Sequence[str], encoder_id: str, settings: LimeSettings) -> Path:
-    """Where the explanations of ``texts`` are cached (a content hash)."""
+def corpus_file(texts: Sequence[str], encoder_id: str, settings: LimeSettings) -> str:
+    """The file name of a corpus's clouds (a content hash of the encoder, the
+    settings and the texts), the same in the cache and in the shipped folder."""
     h = hashlib.sha256(json.dumps([encoder_id, asdict(settings)]).encode())
     for t in texts:
         h.update(t.encode("utf-8", "surrogatepass"))
         h.update(b"\0")
-    return cache_dir() / "wordclouds" / f"lime-{h.hexdigest()[:32]}.npz"
+    return f"clouds-{h.hexdigest()[:32]}.npz"
+
+
+def _cache_folder() -> Path:
+    return cache_dir() / "wordclouds"
+
+
+def _stored(name: str) -> Path | None:
+    """A corpus's clouds on disk: the user's cache first, then the shipped."""
+    for folder in (_cache_folder(), SHIPPED_DIR):
+        if (folder / name).is_file():
+            return folder / name
+    return None
 
 
 def explain_sentences(
@@ -283,7 +391,7 @@ def explain_sentences(
 
     Returns
     -------
-    SentenceExplanations (without an ``encoder_id``; :func:`sentence_explanations`
+    SentenceExplanations (without an ``encoder_id``; :func:`corpus_clouds`
     sets it).
     """
     return _explain(texts, encoder, settings, "", block, None)
@@ -338,7 +446,7 @@ def _explain(
     )  # fmt: skip
 
 
-def sentence_explanations(
+def corpus_clouds(
     texts: Sequence[str],
     encoder: Encoder,
     encoder_id: str,
@@ -348,48 +456,69 @@ def sentence_explanations(
     block: int = 32,
     cache: bool = True,
     corpus: dict | None = None,
-) -> SentenceExplanations:
-    """:func:`explain_sentences`, cached on disk by encoder, settings and texts.
+) -> CloudCorpus:
+    """The clouds of ``texts`` (:func:`explain_sentences`, aggregated), read
+    from the cache or the shipped folder when there, else computed and cached.
 
     ``corpus`` (e.g. ``{"dataset": "sst2", "split": "val", "limit": None}``) is
     written beside the cache file, so that :func:`cached_corpora` can list what
     was computed.
     """
-    path = cache_path(texts, encoder_id, settings)
-    if cache and path.is_file():
-        expl = SentenceExplanations.load(path)
-    else:
-        expl = _explain(texts, encoder, settings, encoder_id, block, progress)
-        if cache:
-            expl.save(path)
-    index = path.with_suffix(".json")
-    if cache and not index.is_file():
-        entry = dict(corpus or {}, settings=asdict(settings), encoder_id=encoder_id,
-                     sentences=len(expl.texts), file=path.name)  # fmt: skip
-        with atomic_path(index) as tmp:
-            tmp.write_text(json.dumps(entry))
-    return expl
+    name = corpus_file(texts, encoder_id, settings)
+    stored = _stored(name) if cache else None
+    if stored is not None:
+        return CloudCorpus.load(stored)
+    clouds = _explain(texts, encoder, settings, encoder_id, block, progress).aggregate()
+    if cache:
+        save_corpus(clouds, _cache_folder(), name, corpus)
+    return clouds
+
+
+def save_corpus(
+    clouds: CloudCorpus, folder: Path, name: str, corpus: dict | None
+) -> Path:
+    """Write ``clouds`` as ``folder/name`` with its JSON index entry."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = clouds.save(folder / name)
+    entry = dict(corpus or {}, settings=asdict(clouds.settings),
+                 encoder_id=clouds.encoder_id, sentences=len(clouds.texts),
+                 file=name)  # fmt: skip
+    with atomic_path(path.with_suffix(".json")) as tmp:
+        tmp.write_text(json.dumps(entry))
+    return path
+
+
+def ship_corpus(clouds: CloudCorpus, texts: Sequence[str], corpus: dict) -> Path:
+    """Write ``clouds`` (of ``texts``), pruned, into the shipped folder under
+    the name the cache would give them."""
+    name = corpus_file(texts, clouds.encoder_id, clouds.settings)
+    return save_corpus(clouds.pruned(), SHIPPED_DIR, name, corpus)
 
 
 def cached_corpora(encoder_id: str | None = None) -> list[dict]:
-    """What :func:`sentence_explanations` has cached (newest first): each entry's
-    ``corpus`` fields, ``settings``, ``encoder_id``, ``sentences``."""
-    folder = cache_dir() / "wordclouds"
-    entries = []
-    for meta in sorted(folder.glob("lime-*.json"), key=lambda p: -p.stat().st_mtime):
-        try:
-            entry = json.loads(meta.read_text())
-        except (OSError, ValueError):
-            continue
-        if (folder / str(entry.get("file"))).is_file() and (
-            encoder_id is None or entry.get("encoder_id") == encoder_id
-        ):
-            entries.append(entry)
+    """The corpora whose clouds are on disk — the user's cache (newest first),
+    then the shipped ones: each entry's ``corpus`` fields, ``settings``,
+    ``encoder_id``, ``sentences``, ``file``."""
+    entries, seen = [], set()
+    for folder in (_cache_folder(), SHIPPED_DIR):
+        index = sorted(folder.glob("clouds-*.json"), key=lambda p: -p.stat().st_mtime)
+        for meta in index:
+            try:
+                entry = json.loads(meta.read_text())
+            except (OSError, ValueError):
+                continue
+            name = str(entry.get("file"))
+            if name in seen or not (folder / name).is_file():
+                continue
+            if encoder_id is None or entry.get("encoder_id") == encoder_id:
+                seen.add(name)
+                entries.append(entry)
     return entries
 
 
 def is_cached(texts: Sequence[str], encoder_id: str, settings: LimeSettings) -> bool:
-    return cache_path(texts, encoder_id, settings).is_file()
+    """Whether the clouds of ``texts`` are on disk (cached or shipped)."""
+    return _stored(corpus_file(texts, encoder_id, settings)) is not None
 
 
 @dataclass(frozen=True)
@@ -464,48 +593,47 @@ class WordClouds:
 
 
 def word_clouds(
-    expl: SentenceExplanations,
+    corpus: CloudCorpus,
     *,
     scale: np.ndarray | None = None,
     top: int = TOP_WORDS,
     min_count: int = 1,
 ) -> WordClouds:
-    """Algorithm 2: average each word's LIME weight over its occurrences.
+    """Algorithm 2's clouds of a corpus.
 
     Parameters
     ----------
-    expl : SentenceExplanations
+    corpus : CloudCorpus
     scale : array of shape (n_features,), optional
         The decision layer's feature scale: weights are then per standard
         deviation of the feature (the order of words is the same).
     top : int
-        Words on each side of a cloud.
+        Words on each side of a cloud (at most the corpus's ``complete_top``).
     min_count : int
         Leave out words seen fewer times (1: the paper's rule, every word).
     """
     if top < 1 or min_count < 1:
         raise ValueError("top and min_count must be at least 1")
-    keys = np.char.lower(expl.words.astype(str))
-    vocab, inverse = np.unique(keys, return_inverse=True)
-    counts = expl.counts.astype(np.float64)
-    sums = np.zeros((len(vocab), expl.n_features))
-    np.add.at(sums, inverse, expl.weights * counts[:, None])
-    occurrences = np.bincount(inverse, weights=counts, minlength=len(vocab))
-    mean = sums / np.maximum(occurrences, 1)[:, None]
+    if corpus.complete_top is not None and top > corpus.complete_top:
+        raise ValueError(
+            f"these clouds were stored for up to {corpus.complete_top} words a "
+            f"side; {top} needs them computed again"
+        )
+    mean = corpus.mean_weight.astype(np.float64)
     if scale is not None:
         mean = mean / np.asarray(scale, dtype=np.float64)
-    return WordClouds(vocab, mean, occurrences.astype(int), top, min_count)
+    return WordClouds(corpus.vocab, mean, corpus.occurrences, top, min_count)
 
 
 def top_activating(
-    expl: SentenceExplanations, feature: int, k: int = 10, *, lowest: bool = False
+    corpus: CloudCorpus, feature: int, k: int = 10, *, lowest: bool = False
 ) -> pd.DataFrame:
     """The ``k`` sentences of the corpus with the highest (or lowest) activation
     of a feature: columns ``sentence`` (index in the corpus), ``text``,
     ``activation``."""
-    a = expl.activations[:, feature]
+    a = corpus.activations[:, feature]
     order = np.argsort(a if lowest else -a, kind="stable")[:k]
-    return pd.DataFrame({"sentence": order, "text": [expl.texts[i] for i in order],
+    return pd.DataFrame({"sentence": order, "text": [corpus.texts[i] for i in order],
                          "activation": a[order]})  # fmt: skip
 
 

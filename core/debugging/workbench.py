@@ -4,6 +4,7 @@ word clouds — what the CLI and the dashboard pages share."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,12 +12,13 @@ import pandas as pd
 from core.data import load_dataset
 from core.debugging.layers import DecisionLayer, Encoder, layer_pair, text_encoder
 from core.debugging.lime_clouds import (
+    CloudCorpus,
     LimeSettings,
     Progress,
-    SentenceExplanations,
     WordClouds,
     cached_corpora,
-    sentence_explanations,
+    corpus_clouds,
+    ship_corpus,
     word_clouds,
 )
 from core.errors import SparseLensError
@@ -91,25 +93,24 @@ class Workbench:
                 table[f"{label}: {name}"] = lay.weight[c, features]
         return table
 
-    def explanations(
+    def cloud_corpus(
         self,
         settings: LimeSettings,
         *,
         split: str = "val",
         limit: int | None = None,
         progress: Progress | None = None,
-    ) -> SentenceExplanations:
-        """LIME explanations of a split's sentences (cached on disk)."""
+    ) -> CloudCorpus:
+        """LIME word clouds of a split's sentences (cached on disk, or shipped)."""
         encoder, encoder_id = self.encoder()
         corpus = {"dataset": self.stored.dataset, "split": split, "limit": limit}
-        return sentence_explanations(self.texts(split, limit), encoder, encoder_id,
-                                     settings, progress=progress,
-                                     corpus=corpus)  # fmt: skip
+        return corpus_clouds(self.texts(split, limit), encoder, encoder_id, settings,
+                             progress=progress, corpus=corpus)  # fmt: skip
 
     def computed(self) -> list[dict]:
-        """Word-cloud corpora of this layer's dataset cached on disk (newest
-        first): ``split``, ``limit``, ``settings`` (a :class:`LimeSettings`),
-        ``sentences``."""
+        """Word-cloud corpora of this layer's dataset on disk (the user's cache,
+        newest first, then the shipped ones): ``split``, ``limit``, ``settings``
+        (a :class:`LimeSettings`), ``sentences``."""
         _, encoder_id = self.encoder()
         out = []
         for e in cached_corpora(encoder_id):
@@ -119,9 +120,18 @@ class Workbench:
                             "sentences": e["sentences"]})  # fmt: skip
         return out
 
-    def clouds(self, expl: SentenceExplanations, min_count: int = 1) -> WordClouds:
+    def ship_clouds(
+        self, corpus: CloudCorpus, *, split: str = "val", limit: int | None = None
+    ) -> Path:
+        """Write ``corpus`` pruned into the shipped folder (for the layers
+        that ship with the repository), under the name the cache would use."""
+        info = {"dataset": self.stored.dataset, "split": split, "limit": limit}
+        return ship_corpus(corpus, self.texts(split, limit), info)
+
+    def clouds(self, corpus: CloudCorpus, min_count: int = 1) -> WordClouds:
         """Algorithm 2's clouds, weights per standard deviation of each feature."""
-        return word_clouds(expl, scale=self.layers["sparse"].scale, min_count=min_count)
+        return word_clouds(corpus, scale=self.layers["sparse"].scale,
+                           min_count=min_count)  # fmt: skip
 
 
 def _split(dataset: str, split: str):

@@ -24,7 +24,7 @@ encoder, _ = loaders.guarded(wb.encoder)
 
 st.subheader("Identity words in the sparse layer's clouds")
 if loaders.guarded(wb.computed):
-    expl, clouds = debugging.pick_clouds(wb, "bias")
+    _, clouds = debugging.pick_clouds(wb, "bias")
     found = identity_words_in_clouds(clouds, wb.layers["sparse"])
     if found.empty:
         st.caption("None of the identity terms is in these clouds.")

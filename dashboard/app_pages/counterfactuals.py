@@ -24,7 +24,7 @@ st.caption(
 )
 
 wb = debugging.pick_layer("cf", text_only=True, prefer="sst2-minilm")
-expl, clouds = debugging.pick_clouds(wb, "cf")
+corpus, clouds = debugging.pick_clouds(wb, "cf")
 encoder, _ = loaders.guarded(wb.encoder)
 which = st.radio("Decision layer", ["sparse", "dense"], horizontal=True,
                  key=state.CF_LAYER)  # fmt: skip
@@ -52,7 +52,7 @@ def substitutions(name: str, which: str, text: str, corpus: str, min_count: int)
 
 
 y, proba, table = loaders.guarded(
-    substitutions, wb.name, which, text, f"{expl.settings}{hash(expl.texts)}",
+    substitutions, wb.name, which, text, f"{corpus.settings}{hash(corpus.texts)}",
     clouds.min_count,
 )  # fmt: skip
 c = st.columns(3)

@@ -76,7 +76,7 @@ st.dataframe({"feature": top, "γ": gammas[pick, top],
               f"W[{row.true}]": layer.weight[layer.class_names.index(row.true), top]},
              key="errors.gammas")  # fmt: skip
 if wb.is_text and loaders.guarded(wb.computed):
-    expl, clouds = debugging.pick_clouds(wb, "errors")
+    _, clouds = debugging.pick_clouds(wb, "errors")
     for f in top[:3]:
         with st.expander(f"feature {f} · γ = {gammas[pick, f]:+.3f}"):
             debugging.show_clouds(clouds, int(f), wb.name, f"errors.cloud.{f}")

@@ -19,7 +19,7 @@ st.caption(
 )
 
 wb = debugging.pick_layer("clouds", text_only=True)
-expl, clouds = debugging.pick_clouds(wb, "clouds")
+corpus, clouds = debugging.pick_clouds(wb, "clouds")
 sparse, dense = wb.layers["sparse"], wb.layers["dense"]
 
 # Sparse layer's features first (by summed |weight|), then the dense layer's.
@@ -48,15 +48,15 @@ downloads.table(
 )  # fmt: skip
 debugging.show_clouds(clouds, feature, wb.name, "clouds.cloud")
 st.caption(
-    f"From {len(expl.texts)} sentences, {expl.settings.n_samples} LIME samples each "
-    f"(seed {expl.settings.seed}). A positive weight in class c's column means the "
+    f"From {len(corpus.texts)} sentences, {corpus.settings.n_samples} LIME samples each "
+    f"(seed {corpus.settings.seed}). A positive weight in class c's column means the "
     "positive cloud's words push towards c."
 )
 
 st.subheader("Sentences that activate it most")
 k = st.slider("Sentences", 3, 30, 10, key=state.CLOUDS_TOP)
-top = top_activating(expl, feature, k)
-low = top_activating(expl, feature, k, lowest=True)
+top = top_activating(corpus, feature, k)
+low = top_activating(corpus, feature, k, lowest=True)
 for frame in (top, low):
     frame["activation (std)"] = (
         frame.activation - sparse.center[feature]

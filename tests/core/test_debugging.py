@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+import core.debugging.lime_clouds as lime_clouds
 from core.debugging.bias import bias_probe, identity_words_in_clouds, insert_word
 from core.debugging.counterfactuals import (
     all_substitutions,
@@ -25,12 +26,14 @@ from core.debugging.errors import (
 )
 from core.debugging.layers import DecisionLayer
 from core.debugging.lime_clouds import (
+    CloudCorpus,
     LimeSettings,
     SentenceExplanations,
     WordClouds,
+    corpus_clouds,
     explain_sentences,
+    is_cached,
     lime_explainer,
-    sentence_explanations,
     weighted_ridge,
     word_clouds,
 )
@@ -106,7 +109,9 @@ def test_word_cloud_averages_over_occurrences_with_known_weights():
         activations=np.zeros((3, 2), np.float32),
         settings=LimeSettings(), encoder_id="toy",
     )  # fmt: skip
-    wc = word_clouds(expl, top=1)
+    corpus = expl.aggregate()
+    assert corpus.n_explained == 3
+    wc = word_clouds(corpus, top=1)
     mean = dict(zip(wc.vocab, wc.mean_weight[:, 0], strict=True))
     assert mean == pytest.approx({"good": 2.0, "bad": -3.0, "plot": 0.5})
     assert dict(zip(wc.vocab, wc.occurrences, strict=True)) == {"good": 3, "bad": 2,
@@ -117,7 +122,7 @@ def test_word_cloud_averages_over_occurrences_with_known_weights():
         for side in ("positive", "negative"):
             assert wc.words(f, side) == wc.cloud(f, side).word.tolist()
     # A scale expresses weights per standard deviation; min_count drops "plot".
-    scaled = word_clouds(expl, scale=np.array([2.0, 1.0]), min_count=2)
+    scaled = word_clouds(corpus, scale=np.array([2.0, 1.0]), min_count=2)
     assert scaled.cloud(0, "positive").weight.tolist() == pytest.approx([1.0])
     assert scaled.words(1, "negative") == []
     with pytest.raises(ValueError, match="side"):
@@ -133,8 +138,9 @@ def test_clouds_of_a_toy_corpus_recover_the_encoder_s_words(tmp_path, monkeypatc
     corpus = ["a good film with a great plot", "an awful film", "good acting",
               "dull plot and awful acting", "a great cast in a good film"]  # fmt: skip
     settings = LimeSettings(n_samples=300, seed=0)
-    expl = sentence_explanations(corpus, enc, "toy", settings)
-    wc = word_clouds(expl)
+    assert not is_cached(corpus, "toy", settings)
+    clouds = corpus_clouds(corpus, enc, "toy", settings)
+    wc = word_clouds(clouds)
     assert wc.words(0, "positive")[:2] == ["good", "great"]
     assert wc.words(0, "negative")[0] == "awful"
     mean = dict(zip(wc.vocab, wc.mean_weight[:, 0], strict=True))
@@ -144,8 +150,61 @@ def test_clouds_of_a_toy_corpus_recover_the_encoder_s_words(tmp_path, monkeypatc
     assert mean["awful"] == pytest.approx(-2.0, rel=0.15)
     assert abs(mean["film"]) < 0.1
     # Cached: a second call reads the file instead of encoding again.
-    again = sentence_explanations(corpus, lambda t: 1 / 0, "toy", settings)
-    np.testing.assert_array_equal(again.weights, expl.weights)
+    assert is_cached(corpus, "toy", settings)
+    again = corpus_clouds(corpus, lambda t: 1 / 0, "toy", settings)
+    np.testing.assert_array_equal(again.mean_weight, clouds.mean_weight)
+    assert again.texts == clouds.texts and again.n_explained == 5
+
+
+def random_corpus(
+    seed: int = 0, n_words: int = 400, n_features: int = 6
+) -> CloudCorpus:
+    """Weights of both signs, many ties in occurrence counts (1 to 12)."""
+    rng = np.random.default_rng(seed)
+    return CloudCorpus(
+        texts=("a",), activations=np.zeros((1, n_features), np.float32),
+        vocab=np.array([f"w{i:03d}" for i in range(n_words)]),
+        occurrences=rng.integers(1, 13, n_words),
+        mean_weight=rng.standard_normal((n_words, n_features)).astype(np.float32),
+        settings=LimeSettings(), encoder_id="toy", n_explained=1,
+    )  # fmt: skip
+
+
+def test_pruned_clouds_are_the_same_clouds_at_every_min_count():
+    full = random_corpus()
+    pruned = full.pruned(top=10)
+    assert pruned.complete_top == 10
+    assert np.count_nonzero(pruned.mean_weight) < 0.6 * full.mean_weight.size
+    scale = np.linspace(0.5, 2.0, full.n_features)
+    for min_count in range(1, 14):
+        for top in (1, 5, 10):
+            a = word_clouds(full, scale=scale, top=top, min_count=min_count)
+            b = word_clouds(pruned, scale=scale, top=top, min_count=min_count)
+            for f in range(full.n_features):
+                for side in ("positive", "negative"):
+                    pd.testing.assert_frame_equal(a.cloud(f, side), b.cloud(f, side))
+                    assert a.words(f, side) == b.words(f, side)
+    with pytest.raises(ValueError, match="up to 10 words"):
+        word_clouds(pruned, top=11)
+
+
+def test_a_shipped_corpus_is_read_when_nothing_is_cached(tmp_path, monkeypatch):
+    monkeypatch.setenv("SPARSELENS_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(lime_clouds, "SHIPPED_DIR", tmp_path / "shipped")
+    enc = bag_encoder({"good": np.array([1.0]), "bad": np.array([-1.0])})
+    texts, settings = ["good film", "bad film"], LimeSettings(n_samples=50)
+    computed = corpus_clouds(texts, enc, "toy", settings, cache=False)
+    assert not is_cached(texts, "toy", settings)
+    shipped_file = lime_clouds.ship_corpus(
+        computed, texts, {"dataset": "toy", "split": "val", "limit": None}
+    )
+    assert shipped_file.parent == tmp_path / "shipped"
+    assert is_cached(texts, "toy", settings)
+    [entry] = lime_clouds.cached_corpora("toy")
+    assert entry["dataset"] == "toy" and entry["sentences"] == 2
+    shipped = corpus_clouds(texts, lambda t: 1 / 0, "toy", settings)
+    assert shipped.complete_top == lime_clouds.TOP_WORDS
+    assert word_clouds(shipped).words(0, "positive") == ["good"]
 
 
 # -------------------------------------------------------------- counterfactuals

@@ -58,10 +58,15 @@ def test_bias_probe_and_word_cloud_commands(sst2, capsys):
         ("sparse", "negative"), ("sparse", "positive"),
         ("dense", "negative"), ("dense", "positive"),
     }  # fmt: skip
-    assert main(["word-clouds", "--layer", "sst2-minilm", "--show", "2", *TINY]) == 0
-    assert "LIME word clouds of 384 features over 3 val sentences" in (
-        capsys.readouterr().out
-    )
+    assert main(["word-clouds", "--layer", "sst2-minilm", "--show", "2", "--ship",
+                 *TINY]) == 0  # fmt: skip
+    printed = capsys.readouterr().out
+    assert "LIME word clouds of 384 features over 3 val sentences" in printed
+    # --ship writes the pruned clouds where a fresh machine finds them.
+    [entry] = lime_clouds.cached_corpora()  # the cache's and the shipped: one name
+    shipped = lime_clouds.SHIPPED_DIR / entry["file"]
+    assert f"shipped {shipped}" in printed
+    assert lime_clouds.CloudCorpus.load(shipped).complete_top == lime_clouds.TOP_WORDS
 
 
 def test_errors_command_on_a_multiclass_layer(tmp_path, capsys):

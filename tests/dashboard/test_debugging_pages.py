@@ -11,6 +11,7 @@ import shutil
 import pytest
 
 import core.debugging.lime_clouds as lime_clouds
+import core.sparse_layer as sparse_layer
 from core.debugging.lime_clouds import LimeSettings
 from core.debugging.workbench import workbench
 from core.paths import ASSETS_DIR, layers_dir
@@ -45,7 +46,7 @@ def sst2_layer(tmp_path, monkeypatch):
 
 @pytest.fixture
 def sst2_clouds(sst2_layer):
-    workbench(sst2_layer).explanations(TINY, split="val", limit=3)
+    workbench(sst2_layer).cloud_corpus(TINY, split="val", limit=3)
     return sst2_layer
 
 
@@ -74,6 +75,20 @@ def test_word_clouds_page_computes_and_shows_a_feature(sst2_layer):
     assert_ok(at, errors=True)
     assert len(at.dataframe[1].value) == 3  # weights, highest, lowest
     assert len(at.get("image")) >= 1  # the clouds are drawn
+
+
+def test_word_clouds_page_opens_ready_from_the_shipped_clouds(tmp_path, monkeypatch):
+    # A fresh machine: nothing cached, the shipped layer and its shipped clouds.
+    require("sst2")
+    monkeypatch.setattr(lime_clouds, "cache_dir", lambda: tmp_path)
+    monkeypatch.setattr(lime_clouds, "SHIPPED_DIR", ASSETS_DIR / "wordclouds")
+    monkeypatch.setattr(sparse_layer, "SHIPPED_DIR", ASSETS_DIR / "sparse_layers")
+    at = run_app("sst2", CLOUDS)
+    assert_ok(at, errors=True)
+    assert not any("No word clouds" in i.value for i in at.info)
+    assert at.subheader[0].value.startswith("Feature ")
+    assert any("From 872 sentences, 500 LIME samples" in c.value for c in at.caption)
+    assert len(at.get("image")) >= 1
 
 
 def test_counterfactuals_page_typed_picked_and_batch(sst2_clouds):

@@ -93,16 +93,17 @@ def encode_sentences(
 
     Texts are encoded fewest tokens first, so that a batch pads little (the
     rows come back in the order given): on short, varied texts such as LIME's
-    perturbed sentences this is about 1.25× faster than
+    perturbed sentences this is about 1.2× faster than
     ``SentenceTransformer.encode``, which sorts by characters.
     """
     import torch
 
     model = _encoder()
     out = np.empty((len(texts), MINILM_DIM), dtype=np.float32)
-    lengths = [len(ids) for ids in model.tokenizer(
-        list(texts), truncation=True, max_length=model.max_seq_length)["input_ids"]]  # fmt: skip
-    order = np.argsort(lengths, kind="stable")
+    tokens = model.tokenizer(
+        list(texts), truncation=True, max_length=model.max_seq_length
+    )["input_ids"]
+    order = np.argsort([len(t) for t in tokens], kind="stable")
     with torch.inference_mode():
         for start in range(0, len(texts), batch_size):
             rows = order[start : start + batch_size]

@@ -29,6 +29,7 @@ import argparse
 import time
 
 import numpy as np
+import torch
 from scipy import stats
 
 from core.debugging.lime_clouds import (
@@ -54,6 +55,7 @@ def main() -> None:
     args = parser.parse_args()
 
     with torch_threads(args.threads):
+        threads = torch.get_num_threads()
         wb = workbench(args.layer)
         encoder, _ = wb.encoder()
         texts = wb.texts("val", args.sentences)
@@ -92,9 +94,9 @@ def main() -> None:
             rhos.append(stats.spearmanr([weights[w] for w in words],
                                         [mine[w] for w in words]).statistic)  # fmt: skip
     n_all = ours.n_features
-    print(f"{distinct:,} distinct perturbed sentences of {samples:,} samples")
     print(f"{args.layer}: {len(texts)} validation sentences, {args.samples} LIME "
-          f"samples, seed {args.seed}, {args.threads} torch thread(s)")  # fmt: skip
+          f"samples, seed {args.seed}, {threads} torch thread(s)")  # fmt: skip
+    print(f"{distinct:,} distinct perturbed sentences of {samples:,} samples")
     print(f"ours (all {n_all} features at once): {t_ours:.1f} s")
     print(f"naive: {t_naive:.1f} s for {len(timed)} features = {per_feature:.1f} s "
           "per feature (measured)")  # fmt: skip

@@ -162,12 +162,12 @@ def cmd_bias_probe(args: argparse.Namespace) -> int:
 
     with torch_threads(args.threads):
         wb = workbench(_layer_name(args))
-        encoder, _ = wb.encoder()
+        encoder, encoder_id = wb.encoder()
         found = None
         # Clouds are computed when they choose the word; with --word they are
         # only read (for the JSON's list of identity words) when cached.
         cached = is_cached(wb.texts(args.cloud_split, args.cloud_limit),
-                           wb.encoder()[1], _settings(args))  # fmt: skip
+                           encoder_id, _settings(args))  # fmt: skip
         if args.word is None or cached:
             _, clouds, _ = _clouds(wb, args)
             found = identity_words_in_clouds(clouds, wb.layers["sparse"])

@@ -488,10 +488,10 @@ def save_corpus(
     return path
 
 
-def ship_corpus(clouds: CloudCorpus, texts: Sequence[str], corpus: dict) -> Path:
-    """Write ``clouds`` (of ``texts``), pruned, into the shipped folder under
-    the name the cache would give them."""
-    name = corpus_file(texts, clouds.encoder_id, clouds.settings)
+def ship_corpus(clouds: CloudCorpus, corpus: dict) -> Path:
+    """Write ``clouds``, pruned, into the shipped folder under the name the
+    cache would give them."""
+    name = corpus_file(clouds.texts, clouds.encoder_id, clouds.settings)
     return save_corpus(clouds.pruned(), SHIPPED_DIR, name, corpus)
 
 

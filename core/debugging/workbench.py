@@ -123,10 +123,11 @@ class Workbench:
     def ship_clouds(
         self, corpus: CloudCorpus, *, split: str = "val", limit: int | None = None
     ) -> Path:
-        """Write ``corpus`` pruned into the shipped folder (for the layers
-        that ship with the repository), under the name the cache would use."""
+        """Write ``corpus`` (of this ``split`` and ``limit``) pruned into the
+        shipped folder (for the layers that ship with the repository), under
+        the name the cache would use."""
         info = {"dataset": self.stored.dataset, "split": split, "limit": limit}
-        return ship_corpus(corpus, self.texts(split, limit), info)
+        return ship_corpus(corpus, info)
 
     def clouds(self, corpus: CloudCorpus, min_count: int = 1) -> WordClouds:
         """Algorithm 2's clouds, weights per standard deviation of each feature."""

@@ -196,7 +196,7 @@ def test_a_shipped_corpus_is_read_when_nothing_is_cached(tmp_path, monkeypatch):
     computed = corpus_clouds(texts, enc, "toy", settings, cache=False)
     assert not is_cached(texts, "toy", settings)
     shipped_file = lime_clouds.ship_corpus(
-        computed, texts, {"dataset": "toy", "split": "val", "limit": None}
+        computed, {"dataset": "toy", "split": "val", "limit": None}
     )
     assert shipped_file.parent == tmp_path / "shipped"
     assert is_cached(texts, "toy", settings)

@@ -52,6 +52,8 @@ def synthetic_problem(n: int, p: int, k: int, seed: int = 0):
     P = np.exp(Z - Z.max(1, keepdims=True))
     P /= P.sum(1, keepdims=True)
     y = (P.cumsum(1) > rng.random((len(X), 1))).argmax(1)
+    # Row-major, as features usually arrive (the column selection above is not).
+    X = np.ascontiguousarray(X)
     return X[:n], y[:n], X[n:], y[n:]
 
 

@@ -159,7 +159,9 @@ def elastic_net_path(
     k = fam.n_outputs(torch.as_tensor(yn), len(classes) if classes is not None else 0)
 
     def prepare(Xa: np.ndarray, ya: np.ndarray) -> _Data:
-        Xt = torch.as_tensor(prep.transform(Xa), device=device)
+        # Row-major: a column-major X (pandas' and numpy's column selections
+        # give one) made X @ Bᵀ 5.7× slower on the CPU (25 vs 4.4 ms, P1).
+        Xt = torch.as_tensor(np.ascontiguousarray(prep.transform(Xa)), device=device)
         yt = torch.as_tensor(ya, device=device)
         return _Data(Xt, fam.targets(yt, k), ya)
 

@@ -13,6 +13,9 @@ digit for digit:
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 import torch
 
 
@@ -47,6 +50,12 @@ class Family:
         """Σ_i loss_i*(r_i): the conjugate at the rows of ``R`` (dual points)."""
         raise NotImplementedError
 
+    def scaled_conjugate(
+        self, R: torch.Tensor, Y: torch.Tensor
+    ) -> Callable[[float], float]:
+        """``s ↦ Σ_i loss_i*(s r_i)``, for the duality gap's search over ``s``."""
+        return lambda s: self.conjugate(s * R, Y).double().item()
+
     def null_intercept(self, Y: torch.Tensor) -> torch.Tensor:
         """The optimal intercept when every coefficient is zero."""
         raise NotImplementedError
@@ -76,6 +85,23 @@ class Multinomial(Family):
     def conjugate(self, R, Y):
         # loss*(r) = Σ_k q_k log q_k with q = r + y in the simplex.
         return _xlogx((R + Y).clamp(0.0, 1.0)).sum()
+
+    def scaled_conjugate(self, R, Y):
+        # With p = r + y and one-hot y, q = s r + y is s p_k off the label and
+        # s p_y + 1 − s on it, so Σ_k q_k log q_k = s log s · Σ_{k≠y} p_k
+        # + s Σ_{k≠y} p_k log p_k + q_y log q_y: each s costs n numbers, not n × k.
+        P = (R + Y).clamp(0.0, 1.0).double()
+        off = 1.0 - Y.double()
+        mass = (P * off).sum().item()
+        entropy = (_xlogx(P) * off).sum().item()
+        p_label = (P * (1.0 - off)).sum(dim=1)
+
+        def conjugate_at(s: float) -> float:
+            q_label = s * p_label + (1.0 - s)
+            s_log_s = s * math.log(s) if s > 0 else 0.0
+            return s_log_s * mass + s * entropy + _xlogx(q_label).sum().item()
+
+        return conjugate_at
 
     def null_intercept(self, Y):
         prior = Y.mean(dim=0).clamp_min(1e-12)

@@ -86,6 +86,7 @@ def duality_gap(
     R = family.residual(Z, Y)
     primal = mean_loss(family, Z, Y) + penalty(B, lam, alpha)
     absG = G.double().abs()
+    loss_conjugate = family.scaled_conjugate(R, Y)
 
     def dual(s: float) -> float:
         if alpha < 1:
@@ -93,7 +94,7 @@ def duality_gap(
             g_conj = ((excess**2).sum() / (2 * lam * (1 - alpha))).item()
         else:
             g_conj = 0.0
-        return -family.conjugate(s * R, Y).double().item() / n - g_conj
+        return -loss_conjugate(s) / n - g_conj
 
     top = absG.max().item() if absG.numel() else 0.0
     if alpha == 1:
@@ -191,6 +192,9 @@ def fista(
     yB, yb, Zy, fy = B, b, Z, f
     t = 1.0
     primal, gap = math.inf, math.inf
+    # FISTA is not monotone, and float32 noise makes it wander once near the
+    # optimum: an unconverged run returns the best point it checked.
+    best = (B, b, primal, gap)
     converged = False
     it = 0
     for it in range(1, max_iter + 1):
@@ -230,6 +234,10 @@ def fista(
             if gap <= tol * abs(primal):
                 converged = True
                 break
+            if primal < best[2]:
+                best = (B, b, primal, gap)
+    if not converged:
+        B, b, primal, gap = best
     return Solution(B, b, it, primal, gap, converged), L
 
 

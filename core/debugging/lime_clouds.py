@@ -302,13 +302,12 @@ class CloudCorpus:
         for level in np.unique(self.occurrences):
             field = np.flatnonzero(self.occurrences >= level)
             own = self.occurrences[field] == level
+            rank = min(top, len(field)) - 1
             for sign in (1.0, -1.0):
                 w = np.clip(sign * self.mean_weight[field], 0, None)
                 # The top-th largest per feature: words at level that reach it
                 # can enter that side's cloud.
-                kth = -np.partition(-w, min(top, len(field)) - 1, axis=0)[
-                    min(top, len(field)) - 1
-                ]
+                kth = -np.partition(-w, rank, axis=0)[rank]
                 keep[field[own]] |= (w[own] > 0) & (w[own] >= kth)
         rows = keep.any(axis=1)
         return CloudCorpus(

@@ -103,9 +103,13 @@ class Workbench:
     ) -> CloudCorpus:
         """LIME word clouds of a split's sentences (cached on disk, or shipped)."""
         encoder, encoder_id = self.encoder()
-        corpus = {"dataset": self.stored.dataset, "split": split, "limit": limit}
         return corpus_clouds(self.texts(split, limit), encoder, encoder_id, settings,
-                             progress=progress, corpus=corpus)  # fmt: skip
+                             progress=progress,
+                             corpus=self._corpus_info(split, limit))  # fmt: skip
+
+    def _corpus_info(self, split: str, limit: int | None) -> dict:
+        """What a corpus's index entry records of where its sentences came from."""
+        return {"dataset": self.stored.dataset, "split": split, "limit": limit}
 
     def computed(self) -> list[dict]:
         """Word-cloud corpora of this layer's dataset on disk (the user's cache,
@@ -126,8 +130,7 @@ class Workbench:
         """Write ``corpus`` (of this ``split`` and ``limit``) pruned into the
         shipped folder (for the layers that ship with the repository), under
         the name the cache would use."""
-        info = {"dataset": self.stored.dataset, "split": split, "limit": limit}
-        return ship_corpus(corpus, info)
+        return ship_corpus(corpus, self._corpus_info(split, limit))
 
     def clouds(self, corpus: CloudCorpus, min_count: int = 1) -> WordClouds:
         """Algorithm 2's clouds, weights per standard deviation of each feature."""

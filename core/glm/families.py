@@ -91,10 +91,10 @@ class Multinomial(Family):
         # s p_y + 1 − s on it, so Σ_k q_k log q_k = s log s · Σ_{k≠y} p_k
         # + s Σ_{k≠y} p_k log p_k + q_y log q_y: each s costs n numbers, not n × k.
         P = (R + Y).clamp(0.0, 1.0).double()
-        off = 1.0 - Y.double()
-        mass = (P * off).sum().item()
-        entropy = (_xlogx(P) * off).sum().item()
-        p_label = (P * (1.0 - off)).sum(dim=1)
+        Yd = Y.double()
+        mass = (P * (1.0 - Yd)).sum().item()
+        entropy = (_xlogx(P) * (1.0 - Yd)).sum().item()
+        p_label = (P * Yd).sum(dim=1)
 
         def conjugate_at(s: float) -> float:
             q_label = s * p_label + (1.0 - s)

@@ -103,7 +103,7 @@ def test_curves_start_and_end_where_they_must(cnn, x):
     assert set(df["curve"]) == {"deletion", "insertion", "rate-distortion"}
     with torch.no_grad():
         probs = torch.softmax(cnn(x), 1).max(1).values
-    base = torch.softmax(cnn(torch.zeros(1, 64)), 1)[0, cnn(x).argmax(1)]
+        base = torch.softmax(cnn(torch.zeros(1, 64)), 1)[0, cnn(x).argmax(1)]
     for i in range(2):
         d = df[(df.example == i) & (df.method == "Saliency")].set_index(
             ["curve", "fraction"]

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m benchmarks.enet_path [--problems p1 p2 sst2]
         [--solvers sparselens glm_saga sklearn] [--n-lambdas 100]
-        [--glm-saga-lambdas K] [--sklearn-every 10]
+        [--glm-saga-lambdas K] [--sklearn-every 10] [--device cuda]
 
 Every solver fits the same standardised problem in the same run, at the same
 λ grid (α = 0.99, λ from λ_max down to 1e-4·λ_max, as in the glm_saga paper's
@@ -16,7 +16,8 @@ Problems: ``p1`` 10,000 × 512, 10 classes; ``p2`` 50,000 × 2,048, 10 classes
 labels from a sparse multinomial model); ``sst2``: MiniLM sentence embeddings of
 SST-2 (6,920 × 384, 2 classes).
 
-glm_saga runs with its defaults (lr 0.1, batch 512, tol 1e-4) on the CPU.
+glm_saga runs with its defaults (lr 0.1, batch 512, tol 1e-4) on the CPU;
+``--device`` moves only SparseLens's solver (e.g. to ``cuda``).
 scikit-learn's saga (tol 1e-4) solves every ``--sklearn-every``-th λ with warm
 starts in between (it has no path API for the multinomial elastic net).
 """
@@ -64,11 +65,13 @@ def sst2_problem():
     return fs.X_train, fs.y_train, fs.X_test, fs.y_test
 
 
-def run_sparselens(X, y, Xte, yte, n_lambdas):
+def run_sparselens(X, y, Xte, yte, n_lambdas, device="cpu"):
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        path = elastic_net_path(X, y, alpha=ALPHA, n_lambdas=n_lambdas, eps=EPS)
+        path = elastic_net_path(
+            X, y, alpha=ALPHA, n_lambdas=n_lambdas, eps=EPS, device=device
+        )
     seconds = time.perf_counter() - start
     return path, seconds, int(path.diagnostics["epochs"].sum()), len(caught)
 
@@ -158,6 +161,9 @@ def main() -> None:
         help="run glm_saga on the first K λ only (its full P2 path takes hours)",
     )
     parser.add_argument("--sklearn-every", type=int, default=10)
+    parser.add_argument(
+        "--device", default="cpu", help="where SparseLens's solver runs, e.g. cuda"
+    )
     args = parser.parse_args()
     makers = {
         "p1": lambda: synthetic_problem(10_000, 512, 10),
@@ -169,7 +175,9 @@ def main() -> None:
         print(
             f"\n== {name}: {X.shape[0]:,} × {X.shape[1]:,}, {len(np.unique(y))} classes"
         )
-        path, sec, epochs, warned = run_sparselens(X, y, Xte, yte, args.n_lambdas)
+        path, sec, epochs, warned = run_sparselens(
+            X, y, Xte, yte, args.n_lambdas, args.device
+        )
         K = len(path)
         last = K - 1
         rows = {

@@ -13,8 +13,34 @@ from core.glm.selection import entry_order
 MAX_LINES = 40
 
 
-def _mark(fig: go.Figure, x: float, text: str, dash: str) -> None:
-    fig.add_vline(x=x, line_dash=dash, line_color="grey", annotation_text=text)
+def _mark(fig: go.Figure, x: float, text: str, dash: str, anchor: str) -> None:
+    """A vertical line at ``x`` (data units), labelled above the plot; ``anchor``
+    is the label's ``xanchor`` (``"right"``: the text ends at the line).
+
+    The label is its own annotation: on a log axis ``add_vline``'s would stand at
+    10^x (plotly.py #2580) and stretch the axis to 10^x. A log axis has no place
+    for x ≤ 0 (no feature used), so no mark is drawn there, like the points.
+    """
+    log = fig.layout.xaxis.type == "log"
+    if log and x <= 0:
+        return
+    fig.add_vline(x=x, line_dash=dash, line_color="grey")
+    fig.add_annotation(
+        x=np.log10(x) if log else x,
+        y=1,
+        yref="paper",
+        yanchor="bottom",
+        xanchor=anchor,
+        text=text,
+        showarrow=False,
+        font={"color": "grey"},
+    )
+
+
+def _mark_selected_and_current(fig: go.Figure, selected: float, current: float):
+    """The two labels sit on either side of their lines: readable when they meet."""
+    _mark(fig, selected, "selected", "dash", "right")
+    _mark(fig, current, "slider", "dot", "left")
 
 
 def coefficient_path_figure(
@@ -40,8 +66,6 @@ def coefficient_path_figure(
                 "<br>log10 λ %{x:.2f}<br>weight %{y:.4f}<extra></extra>",
             )
         )
-    _mark(fig, x[selected], "selected", "dash")
-    _mark(fig, x[current], "slider", "dot")
     shown = f"first {len(order)} of {len(entered)}" if len(entered) > len(order) else ""
     fig.update_layout(
         title=f"{title} {shown}".strip(),
@@ -50,7 +74,17 @@ def coefficient_path_figure(
         showlegend=len(order) <= 15,
         height=450,
     )
+    _mark_selected_and_current(fig, x[selected], x[current])
     return fig
+
+
+def _one_two_five(top: int) -> list[int]:
+    """1, 2, 5, 10, 20, 50, … up to the first value at or above ``top``."""
+    ticks = [1]
+    while ticks[-1] < top:
+        last = ticks[-1]
+        ticks.append(last * 5 // 2 if str(last).startswith("2") else last * 2)
+    return ticks
 
 
 def tradeoff_figure(
@@ -84,12 +118,16 @@ def tradeoff_figure(
                 "<br>λ %{customdata:.3g}<extra>" + label + "</extra>",
             )
         )
-    _mark(fig, n[selected], "selected", "dash")
-    _mark(fig, n[current], "slider", "dot")
     fig.update_layout(
         title=title,
-        xaxis={"title": "features used (any class)", "type": "log"},
+        xaxis={
+            "title": "features used (any class)",
+            "type": "log",
+            # Whole numbers: plotly's own log ticks read "10 2 3" for 10, 20, 30.
+            "tickvals": _one_two_five(max(int(n.max()), 1)),
+        },
         yaxis_title="accuracy",
         height=400,
     )
+    _mark_selected_and_current(fig, n[selected], n[current])
     return fig

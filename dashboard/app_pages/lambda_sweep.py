@@ -52,11 +52,16 @@ if not layers:
     )
     st.stop()
 names = list(layers)
+mine = [n for n in names if n.startswith(f"{dataset}-")]
 if st.session_state.get(state.SWEEP_LAYER) not in names:
-    mine = [n for n in names if n.startswith(f"{dataset}-")]
     st.session_state[state.SWEEP_LAYER] = (mine or names)[0]
 name = st.selectbox("Sparse layer", names, key=state.SWEEP_LAYER)
 layer = loaders.require_layer(name)
+if layer.dataset != dataset:
+    st.caption(
+        f"This layer was fitted on **{layer.dataset}** ({layer.features} features), "
+        + ("not on the sidebar's dataset." if mine else f"as {dataset} has none yet.")
+    )
 path = layer.path
 classes = [str(c) for c in path.classes]
 

@@ -25,6 +25,8 @@ def test_sweeping_lambda_updates_the_numbers():
     at = run_app("breast_cancer", PAGE)
     assert_ok(at, errors=True)
     assert at.selectbox(key=state.SWEEP_LAYER).value == "toy-raw"
+    # A layer of another dataset says so.
+    assert any("fitted on **toy**" in c.value for c in at.caption)
     metric = {m.label: m.value for m in at.metric}
     assert metric["features used"] == str(layer.path.active_features[layer.selected])
     slider = at.select_slider(key=state.for_dataset(state.SWEEP_INDEX, "toy-raw"))
@@ -53,4 +55,5 @@ def test_computing_a_path_from_the_page():
     at.button[0].click().run()
     assert_ok(at, errors=True)
     assert at.selectbox(key=state.SWEEP_LAYER).value == "breast_cancer-raw"
+    assert not any("fitted on" in c.value for c in at.caption)
     assert (layers_dir() / "breast_cancer-raw" / "layer.json").is_file()

@@ -91,7 +91,11 @@ def features_figure(
             colorbar=dict(title="relevance"),
         )
     )
-    fig.update_layout(height=120 + 28 * len(names), margin=dict(l=10, r=10, t=30, b=10))
+    # The method and feature names stand outside the plot: the margins grow to
+    # hold them (fixed 10 px margins cut them off).
+    fig.update_xaxes(automargin=True, tickangle=-45)
+    fig.update_yaxes(automargin=True, autorange="reversed")  # first method on top
+    fig.update_layout(height=220 + 28 * len(names), margin=dict(l=10, r=10, t=30, b=10))
     return fig
 
 

@@ -37,7 +37,7 @@ def _mark(fig: go.Figure, x: float, text: str, dash: str, anchor: str) -> None:
     )
 
 
-def _mark_selected_and_current(fig: go.Figure, selected: float, current: float):
+def _mark_selected_and_current(fig: go.Figure, selected: float, current: float) -> None:
     """The two labels sit on either side of their lines: readable when they meet."""
     _mark(fig, selected, "selected", "dash", "right")
     _mark(fig, current, "slider", "dot", "left")

@@ -17,7 +17,7 @@ def path():
 
 
 def _marks(fig):
-    """(line x, label x, label anchor) for each mark, in drawing order."""
+    """(line x, label x, label anchor, label text) per mark, in drawing order."""
     lines = [shape.x0 for shape in fig.layout.shapes]
     labels = [(a.x, a.xanchor, a.text) for a in fig.layout.annotations]
     assert len(lines) == len(labels)

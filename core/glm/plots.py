@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
@@ -81,10 +83,10 @@ def coefficient_path_figure(
 def _one_two_five(top: int) -> list[int]:
     """1, 2, 5, 10, 20, 50, … up to the first value at or above ``top``."""
     ticks = [1]
-    while ticks[-1] < top:
-        last = ticks[-1]
-        ticks.append(last * 5 // 2 if str(last).startswith("2") else last * 2)
-    return ticks
+    for step in itertools.cycle((2, 2.5, 2)):  # 1 → 2 → 5 → 10 → …
+        if ticks[-1] >= top:
+            return ticks
+        ticks.append(round(ticks[-1] * step))
 
 
 def tradeoff_figure(

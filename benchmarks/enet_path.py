@@ -32,7 +32,7 @@ import warnings
 import numpy as np
 import torch
 
-from core.glm import ElasticNetPath, elastic_net_path
+from core.sparse_layers.glm import ElasticNetPath, elastic_net_path
 
 ALPHA = 0.99
 EPS = 1e-4
@@ -59,7 +59,7 @@ def synthetic_problem(n: int, p: int, k: int, seed: int = 0):
 
 
 def sst2_problem():
-    from core.deep_features import minilm_features
+    from core.sparse_layers.deep_features import minilm_features
 
     fs = minilm_features("sst2")
     return fs.X_train, fs.y_train, fs.X_test, fs.y_test
@@ -94,9 +94,19 @@ def run_glm_saga(path: ElasticNetPath, X, y, n_lambdas, max_lambdas):
     k_run = min(max_lambdas, n_lambdas)
     start = time.perf_counter()
     out = glm_saga(
-        linear, loader, 0.1, 2000, ALPHA, k=k_run, epsilon=ratio ** (k_run - 1),
-        tol=1e-4, do_zero=False, verbose=None, n_ex=len(Xs), n_classes=k,
-    )  # fmt: skip
+        linear,
+        loader,
+        0.1,
+        2000,
+        ALPHA,
+        k=k_run,
+        epsilon=ratio ** (k_run - 1),
+        tol=1e-4,
+        do_zero=False,
+        verbose=None,
+        n_ex=len(Xs),
+        n_classes=k,
+    )
     seconds = time.perf_counter() - start
     coef = np.stack([p["weight"].numpy() for p in out["path"]])
     intercept = np.stack([p["bias"].numpy() for p in out["path"]])
@@ -109,8 +119,9 @@ def run_sklearn(path: ElasticNetPath, X, y, every):
 
     Xs = path.standardized(X).astype(np.float64)
     codes = np.searchsorted(path.classes, y)
-    model = LogisticRegression(l1_ratio=ALPHA, solver="saga", tol=1e-4,
-                               max_iter=1000, warm_start=True)  # fmt: skip
+    model = LogisticRegression(
+        l1_ratio=ALPHA, solver="saga", tol=1e-4, max_iter=1000, warm_start=True
+    )
     coefs, intercepts, idx, epochs = [], [], [], 0
     start = time.perf_counter()
     with warnings.catch_warnings():
@@ -134,11 +145,18 @@ def run_sklearn(path: ElasticNetPath, X, y, every):
 
 def objective(path, X, y, coef, intercept, i):
     probe = ElasticNetPath(
-        lambdas=path.lambdas, coef=coef[None].repeat(len(path), 0),
-        intercept=intercept[None].repeat(len(path), 0), alpha=ALPHA,
-        family=path.family, solver="probe", tol=0, classes=path.classes,
-        feature_names=path.feature_names, center=path.center, scale=path.scale,
-    )  # fmt: skip
+        lambdas=path.lambdas,
+        coef=coef[None].repeat(len(path), 0),
+        intercept=intercept[None].repeat(len(path), 0),
+        alpha=ALPHA,
+        family=path.family,
+        solver="probe",
+        tol=0,
+        classes=path.classes,
+        feature_names=path.feature_names,
+        center=path.center,
+        scale=path.scale,
+    )
     return probe.objective(X, y, i)
 
 
@@ -182,32 +200,46 @@ def main() -> None:
         last = K - 1
         rows = {
             "sparselens": dict(
-                seconds=sec, epochs=epochs, lambdas=K,
+                seconds=sec,
+                epochs=epochs,
+                lambdas=K,
                 obj={i: path.objective(X, y, i) for i in range(K)},
                 nnz=int(path.nonzeros[last].sum()),
                 acc=accuracy(path, path.coef[last], path.intercept[last], Xte, yte),
                 note=f"{warned} λ warned (max_epochs)" if warned else "",
             )
-        }  # fmt: skip
+        }
         if "glm_saga" in args.solvers:
             coef, icpt, lams, s = run_glm_saga(path, X, y, K, args.glm_saga_lambdas)
             agree = np.allclose(lams, path.lambdas[: len(lams)], rtol=1e-3)
             rows["glm_saga"] = dict(
-                seconds=s, epochs=math.nan, lambdas=len(lams),
-                obj={i: objective(path, X, y, coef[i], icpt[i], i) for i in range(len(lams))},
+                seconds=s,
+                epochs=math.nan,
+                lambdas=len(lams),
+                obj={
+                    i: objective(path, X, y, coef[i], icpt[i], i)
+                    for i in range(len(lams))
+                },
                 nnz=int((coef[-1] != 0).sum()),
                 acc=accuracy(path, coef[-1], icpt[-1], Xte, yte),
-                note="" if agree else "λ grid differs", last=len(lams) - 1,
-            )  # fmt: skip
+                note="" if agree else "λ grid differs",
+                last=len(lams) - 1,
+            )
         if "sklearn" in args.solvers:
             coef, icpt, idx, s, ep = run_sklearn(path, X, y, args.sklearn_every)
             rows["sklearn saga"] = dict(
-                seconds=s, epochs=ep, lambdas=len(idx),
-                obj={i: objective(path, X, y, coef[j], icpt[j], i) for j, i in enumerate(idx)},
+                seconds=s,
+                epochs=ep,
+                lambdas=len(idx),
+                obj={
+                    i: objective(path, X, y, coef[j], icpt[j], i)
+                    for j, i in enumerate(idx)
+                },
                 nnz=int((coef[-1] != 0).sum()),
                 acc=accuracy(path, coef[-1], icpt[-1], Xte, yte),
-                note=f"every {args.sklearn_every}th λ", last=int(idx[-1]),
-            )  # fmt: skip
+                note=f"every {args.sklearn_every}th λ",
+                last=int(idx[-1]),
+            )
         best = {}
         for r in rows.values():
             for i, v in r["obj"].items():

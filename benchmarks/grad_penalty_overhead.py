@@ -13,8 +13,8 @@ import argparse
 import statistics
 
 from core.data import load_dataset
-from core.penalties import make_penalty
-from core.train import TrainConfig, train
+from core.training.penalties import make_penalty
+from core.training.train import TrainConfig, train
 
 TABULAR = (
     "synthetic",

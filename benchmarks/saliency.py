@@ -32,10 +32,10 @@ import torch
 
 from core.data import load_dataset
 from core.errors import SparseLensError
-from core.explain import caso, explain, ord_rde, rc_rde
-from core.explain.hessian import local_hessian, resolve_target
-from core.explain.lab import inputs
-from core.store import load_model
+from core.saliency import caso, explain, ord_rde, rc_rde
+from core.saliency.hessian import local_hessian, resolve_target
+from core.saliency.lab import inputs
+from core.training.store import load_model
 
 MODELS = ("mnist-cnn6-none", "mnist-mlp-none")
 CHOSEN = list(MODELS)

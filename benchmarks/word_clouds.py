@@ -15,7 +15,7 @@ and seed:
   independent of the others, so the time per feature is multiplied by the
   number of features (the sparse layer's, and the encoder's 384, which the
   dense layer uses) — said as such in the output;
-- *ours*: :func:`core.debugging.lime_clouds.explain_sentences`, all 384
+- *ours*: :func:`core.sparse_layers.debugging.lime_clouds.explain_sentences`, all 384
   features at once.
 
 Reported: seconds, the ratio naive ÷ ours for the sparse layer's features and
@@ -32,13 +32,13 @@ import numpy as np
 import torch
 from scipy import stats
 
-from core.debugging.lime_clouds import (
+from core.sparse_layers.debugging.lime_clouds import (
     LimeSettings,
     explain_sentences,
     lime_explainer,
     perturb,
 )
-from core.debugging.workbench import workbench
+from core.sparse_layers.debugging.workbench import workbench
 from core.threads import torch_threads
 
 
@@ -73,9 +73,12 @@ def main() -> None:
         for i, text in enumerate(texts):
             for j in timed:
                 exp = lime_explainer(text, settings).explain_instance(
-                    text, lambda t, j=j: encoder(t)[:, [j]], labels=(0,),
-                    num_features=10_000, num_samples=args.samples,
-                )  # fmt: skip
+                    text,
+                    lambda t, j=j: encoder(t)[:, [j]],
+                    labels=(0,),
+                    num_features=10_000,
+                    num_samples=args.samples,
+                )
                 naive[i, int(j)] = dict(exp.as_list(label=0))
         t_naive = time.perf_counter() - start
 
@@ -91,24 +94,37 @@ def main() -> None:
         mine = ours.sentence(i)[j]
         words = list(weights)
         if len(words) >= 3:
-            rhos.append(stats.spearmanr([weights[w] for w in words],
-                                        [mine[w] for w in words]).statistic)  # fmt: skip
+            rhos.append(
+                stats.spearmanr(
+                    [weights[w] for w in words], [mine[w] for w in words]
+                ).statistic
+            )
     n_all = ours.n_features
-    print(f"{args.layer}: {len(texts)} validation sentences, {args.samples} LIME "
-          f"samples, seed {args.seed}, {threads} torch thread(s)")  # fmt: skip
+    print(
+        f"{args.layer}: {len(texts)} validation sentences, {args.samples} LIME "
+        f"samples, seed {args.seed}, {threads} torch thread(s)"
+    )
     print(f"{distinct:,} distinct perturbed sentences of {samples:,} samples")
     print(f"ours (all {n_all} features at once): {t_ours:.1f} s")
-    print(f"naive: {t_naive:.1f} s for {len(timed)} features = {per_feature:.1f} s "
-          "per feature (measured)")  # fmt: skip
-    for label, n in ((f"the sparse layer's {len(sparse_features)}", len(sparse_features)),
-                     (f"all {n_all}", n_all)):  # fmt: skip
+    print(
+        f"naive: {t_naive:.1f} s for {len(timed)} features = {per_feature:.1f} s "
+        "per feature (measured)"
+    )
+    for label, n in (
+        (f"the sparse layer's {len(sparse_features)}", len(sparse_features)),
+        (f"all {n_all}", n_all),
+    ):
         est = per_feature * n
-        print(f"naive for {label} features: {est:.0f} s (time per feature × {n}); "
-              f"ratio {est / t_ours:.0f}× (ceiling {n * samples / distinct:.0f}×)")  # fmt: skip
+        print(
+            f"naive for {label} features: {est:.0f} s (time per feature × {n}); "
+            f"ratio {est / t_ours:.0f}× (ceiling {n * samples / distinct:.0f}×)"
+        )
     if rhos:
-        print(f"Spearman ρ of word weights, naive vs ours, over {len(rhos)} "
-              f"(sentence, feature) pairs: min {min(rhos):.4f}, "
-              f"median {np.median(rhos):.4f}")  # fmt: skip
+        print(
+            f"Spearman ρ of word weights, naive vs ours, over {len(rhos)} "
+            f"(sentence, feature) pairs: min {min(rhos):.4f}, "
+            f"median {np.median(rhos):.4f}"
+        )
 
 
 if __name__ == "__main__":

@@ -16,31 +16,39 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from dashboard import sidebar  # noqa: E402
+from dashboard.common import sidebar  # noqa: E402
 
-PAGES = [
-    st.Page("app_pages/data.py", title="Data", icon=":material/table_chart:"),
-    st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
-    st.Page("app_pages/models.py", title="Models", icon=":material/inventory_2:"),
-    st.Page(
-        "app_pages/gradients.py", title="Input gradients", icon=":material/show_chart:"
-    ),
-    st.Page("app_pages/pca.py", title="PCA maps", icon=":material/scatter_plot:"),
-    st.Page("app_pages/weights.py", title="Weights", icon=":material/grid_on:"),
-    st.Page("app_pages/lambda_sweep.py", title="λ sweep", icon=":material/tune:"),
-    st.Page("app_pages/add_data.py", title="Add data", icon=":material/upload_file:"),
-    st.Page("app_pages/saliency.py", title="Saliency lab", icon=":material/blur_on:"),
-    st.Page("app_pages/word_clouds.py", title="Word clouds", icon=":material/cloud:"),
-    st.Page(
-        "app_pages/counterfactuals.py",
-        title="Counterfactuals",
-        icon=":material/swap_horiz:",
-    ),
-    st.Page("app_pages/bias_probe.py", title="Bias probe", icon=":material/balance:"),
-    st.Page("app_pages/errors.py", title="Errors", icon=":material/error:"),
-]
+
+def _page(path: str, title: str, icon: str) -> st.Page:
+    return st.Page(f"app_pages/{path}", title=title, icon=f":material/{icon}:")
+
+
+# One section per method, with the data and models they share first.
+SECTIONS = {
+    "Data & models": [
+        _page("data/data.py", "Data", "table_chart"),
+        _page("data/add_data.py", "Add data", "upload_file"),
+        _page("data/train.py", "Train", "model_training"),
+        _page("data/models.py", "Models", "inventory_2"),
+    ],
+    "Neural LASSO & group LASSO": [
+        _page("neural_lasso/gradients.py", "Input gradients", "show_chart"),
+        _page("neural_lasso/pca.py", "PCA maps", "scatter_plot"),
+        _page("neural_lasso/weights.py", "Weights", "grid_on"),
+    ],
+    "Sparse decision layers": [
+        _page("sparse_layers/lambda_sweep.py", "λ sweep", "tune"),
+        _page("sparse_layers/word_clouds.py", "Word clouds", "cloud"),
+        _page("sparse_layers/counterfactuals.py", "Counterfactuals", "swap_horiz"),
+        _page("sparse_layers/bias_probe.py", "Bias probe", "balance"),
+        _page("sparse_layers/misclassifications.py", "Misclassifications", "error"),
+    ],
+    "Saliency: CAFO/CASO & RDE": [
+        _page("saliency/saliency_lab.py", "Saliency lab", "blur_on"),
+    ],
+}
 
 st.set_page_config(page_title="SparseLens", layout="wide")
-page = st.navigation(PAGES)
+page = st.navigation(SECTIONS, expanded=True)
 sidebar.render()
 page.run()

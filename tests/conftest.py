@@ -23,18 +23,22 @@ def _isolated_model_store(tmp_path_factory, monkeypatch):
 
     Tests of the shipped models read ``assets/models`` explicitly.
     """
-    import core.debugging.lime_clouds
-    import core.sparse_layer
-    import core.store
+    import core.sparse_layers.debugging.lime_clouds
+    import core.sparse_layers.sparse_layer
+    import core.training.store
 
     monkeypatch.setenv("SPARSELENS_MODELS", str(tmp_path_factory.mktemp("models")))
-    monkeypatch.setattr(core.store, "SHIPPED_DIR", tmp_path_factory.mktemp("shipped"))
+    monkeypatch.setattr(
+        core.training.store, "SHIPPED_DIR", tmp_path_factory.mktemp("shipped")
+    )
     monkeypatch.setenv("SPARSELENS_LAYERS", str(tmp_path_factory.mktemp("layers")))
     monkeypatch.setattr(
-        core.sparse_layer, "SHIPPED_DIR", tmp_path_factory.mktemp("shipped_layers")
+        core.sparse_layers.sparse_layer,
+        "SHIPPED_DIR",
+        tmp_path_factory.mktemp("shipped_layers"),
     )
     monkeypatch.setattr(
-        core.debugging.lime_clouds,
+        core.sparse_layers.debugging.lime_clouds,
         "SHIPPED_DIR",
         tmp_path_factory.mktemp("shipped_clouds"),
     )

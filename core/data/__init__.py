@@ -16,8 +16,8 @@ from core.data.registry import (
 from core.data.types import Dataset, Preprocessing, Split
 
 # Importing a loader module registers its datasets, in this order.
-from core.data import synthetic, icu, physionet  # noqa: E402,F401  isort: skip
-from core.data import tabular, text, images  # noqa: E402,F401  isort: skip
+from core.data.builtin import synthetic, icu, physionet  # noqa: E402,F401  isort: skip
+from core.data.builtin import tabular, text, images  # noqa: E402,F401  isort: skip
 
 # Then the user's registered datasets, served by a registry provider.
 from core.data import user  # noqa: E402,F401  isort: skip

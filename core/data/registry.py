@@ -155,7 +155,8 @@ def _check_options(
 def _loader_code_digest() -> str:
     """Digest of the loaders' source: any change to parsing invalidates the cache."""
     digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
+    here = Path(__file__).parent
+    for path in sorted([*here.glob("*.py"), *(here / "builtin").glob("*.py")]):
         digest.update(path.read_bytes())
     return digest.hexdigest()
 

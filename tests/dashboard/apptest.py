@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.data import availability, dataset_names
-from dashboard import state
+from dashboard.common import state
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 TIMEOUT = 180  # the first load of a dataset parses its raw files

@@ -14,15 +14,15 @@ from streamlit.testing.v1 import AppTest
 
 from core.data import dataset_names, load_dataset
 from core.data.user import add_table, mimic, registered
-from core.penalties import make_penalty
-from core.train import TrainConfig, store_result, train
-from dashboard import state
-from tests.core.test_data_user import SCRIPT, _corpus, cohort_frame
-from tests.core.test_data_user_validation import BAD_TABLES
+from core.training.penalties import make_penalty
+from core.training.train import TrainConfig, store_result, train
+from dashboard.common import state
+from tests.core.data.test_user import SCRIPT, _corpus, cohort_frame
+from tests.core.data.test_user_validation import BAD_TABLES
 from tests.dashboard.apptest import assert_ok, run_app
 
-PAGE = "app_pages/add_data.py"
-GRADIENTS_PAGE = "app_pages/gradients.py"
+PAGE = "app_pages/data/add_data.py"
+GRADIENTS_PAGE = "app_pages/neural_lasso/gradients.py"
 
 
 def _open() -> AppTest:
@@ -87,7 +87,7 @@ def test_good_csv_is_previewed_registered_chosen_and_deleted():
     assert list(at.dataframe[-1].value["name"]) == ["ward_cohort"]
 
     # The Data page shows it like any other dataset.
-    at.switch_page("app_pages/data.py").run()
+    at.switch_page("app_pages/data/data.py").run()
     assert_ok(at, errors=True)
     assert "ward_cohort" in at.title[0].value
 
@@ -167,7 +167,7 @@ def test_texts_with_html_are_shown_as_text_and_registered():
     at.button(key=state.ADD_SUBMIT).click().run()
     assert_ok(at, errors=True)
     assert load_dataset("reviews").modality == "text"
-    at.switch_page("app_pages/data.py").run()
+    at.switch_page("app_pages/data/data.py").run()
     assert_ok(at, errors=True)
     assert not any("<script" in r for r in _rendered(at))
     assert SCRIPT not in "".join(_rendered(at))

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from core.models import build_model
-from core.store import save_model
+from core.training.models import build_model
+from core.training.store import save_model
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")

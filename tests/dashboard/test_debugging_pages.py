@@ -10,20 +10,20 @@ import shutil
 
 import pytest
 
-import core.debugging.lime_clouds as lime_clouds
-import core.sparse_layer as sparse_layer
-from core.debugging.lime_clouds import LimeSettings
-from core.debugging.workbench import workbench
+import core.sparse_layers.debugging.lime_clouds as lime_clouds
+import core.sparse_layers.sparse_layer as sparse_layer
 from core.paths import ASSETS_DIR, layers_dir
-from core.sparse_layer import compute_sparse_layer, load_layer
+from core.sparse_layers.debugging.lime_clouds import LimeSettings
+from core.sparse_layers.debugging.workbench import workbench
+from core.sparse_layers.sparse_layer import compute_sparse_layer, load_layer
 from core.threads import torch_threads
-from dashboard import state
+from dashboard.common import state
 from tests.dashboard.apptest import assert_ok, require, run_app
 
-CLOUDS = "app_pages/word_clouds.py"
-CF = "app_pages/counterfactuals.py"
-BIAS = "app_pages/bias_probe.py"
-ERRORS = "app_pages/errors.py"
+CLOUDS = "app_pages/sparse_layers/word_clouds.py"
+CF = "app_pages/sparse_layers/counterfactuals.py"
+BIAS = "app_pages/sparse_layers/bias_probe.py"
+ERRORS = "app_pages/sparse_layers/misclassifications.py"
 TINY = LimeSettings(n_samples=20, seed=0)
 SCRIPT = "<script>alert(1)</script>"
 
@@ -38,8 +38,9 @@ def _one_thread():
 def sst2_layer(tmp_path, monkeypatch):
     """The shipped SST-2 layer in the user's store; word clouds cached apart."""
     require("sst2")
-    shutil.copytree(ASSETS_DIR / "sparse_layers" / "sst2-minilm",
-                    layers_dir() / "sst2-minilm")  # fmt: skip
+    shutil.copytree(
+        ASSETS_DIR / "sparse_layers" / "sst2-minilm", layers_dir() / "sst2-minilm"
+    )
     monkeypatch.setattr(lime_clouds, "cache_dir", lambda: tmp_path)
     return "sst2-minilm"
 
@@ -133,8 +134,11 @@ def test_errors_page_on_a_multiclass_layer():
     metrics = {m.label: m.value for m in at.metric}
     assert " of " in metrics["errors"]
     layer = load_layer("digits-raw")
-    pick = at.selectbox(key=state.for_setting(state.ERRORS_PICK, "digits-raw",
-                                              "sparse", "test", str(layer.selected)))  # fmt: skip
+    pick = at.selectbox(
+        key=state.for_setting(
+            state.ERRORS_PICK, "digits-raw", "sparse", "test", str(layer.selected)
+        )
+    )
     pick.set_value(1).run()
     assert_ok(at, errors=True)
     assert len(at.get("plotly_chart")) == 1  # confusion against shared features

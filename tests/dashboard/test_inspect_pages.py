@@ -8,18 +8,19 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from core import inspection
 from core.data import load_dataset
-from core.models import build_model
-from core.penalties import make_penalty
-from core.store import save_model
-from core.train import TrainConfig, store_result, train
-from dashboard import inspecting, state
+from core.neural_lasso import inspection
+from core.training.models import build_model
+from core.training.penalties import make_penalty
+from core.training.store import save_model
+from core.training.train import TrainConfig, store_result, train
+from dashboard.app_pages.neural_lasso import inspecting
+from dashboard.common import state
 from tests.dashboard.apptest import assert_ok, require, run_app
 
-GRADIENTS_PAGE = "app_pages/gradients.py"
-PCA_PAGE = "app_pages/pca.py"
-WEIGHTS_PAGE = "app_pages/weights.py"
+GRADIENTS_PAGE = "app_pages/neural_lasso/gradients.py"
+PCA_PAGE = "app_pages/neural_lasso/pca.py"
+WEIGHTS_PAGE = "app_pages/neural_lasso/weights.py"
 PAGES = [GRADIENTS_PAGE, PCA_PAGE, WEIGHTS_PAGE]
 BC = "breast_cancer"
 IDS = ("bc-plain", "bc-l1", "bc-grad")

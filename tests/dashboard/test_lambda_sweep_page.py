@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from core.paths import layers_dir
-from core.sparse_layer import fit_sparse_layer
-from dashboard import state
-from tests.core.test_sparse_layer import toy_features
+from core.sparse_layers.sparse_layer import fit_sparse_layer
+from dashboard.common import state
+from tests.core.sparse_layers.test_sparse_layer import toy_features
 from tests.dashboard.apptest import assert_ok, run_app
 
-PAGE = "app_pages/lambda_sweep.py"
+PAGE = "app_pages/sparse_layers/lambda_sweep.py"
 
 
 def test_without_layers_the_page_says_what_to_do():

@@ -8,17 +8,17 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-import core.store
-from core import model_summaries
-from core.models import build_model
-from core.store import list_models, save_model
-from core.table1 import ROWS
-from core.train import default_epochs
-from dashboard import state
+import core.training.store
+from core.neural_lasso.table1 import ROWS
+from core.training.models import build_model
+from core.training.store import list_models, save_model
+from core.training.train import default_epochs
+from core.views import models as models_view
+from dashboard.common import state
 from tests.dashboard.apptest import APP, TIMEOUT, assert_ok, require, run_app
 
-TRAIN_PAGE = "app_pages/train.py"
-MODELS_PAGE = "app_pages/models.py"
+TRAIN_PAGE = "app_pages/data/train.py"
+MODELS_PAGE = "app_pages/data/models.py"
 BC = "breast_cancer"  # 569 rows: two epochs take a second or two
 
 
@@ -87,7 +87,7 @@ def test_train_page_runs_for_each_dataset(name):
     require(name)
     at = _open(name, TRAIN_PAGE)
     assert not at.error
-    archs = model_summaries.trainable_architectures(_dataset(name))
+    archs = models_view.trainable_architectures(_dataset(name))
     if not archs:
         assert any("sparse-decision-layer" in i.value for i in at.info)
         return
@@ -103,7 +103,7 @@ def test_train_a_model_from_the_page():
     at = _open(BC, TRAIN_PAGE)
     _choose(at, BC, "mlp", "grad_l1")
     strength_key = state.for_setting(state.TRAIN_STRENGTH, BC, "mlp", "grad_l1")
-    expected, _ = model_summaries.table1_strength(ROWS, BC, "mlp", "grad_l1")
+    expected, _ = models_view.table1_strength(ROWS, BC, "mlp", "grad_l1")
     assert at.number_input(key=strength_key).value == expected
     _submit(at, BC, "mlp")
     assert not at.error
@@ -135,7 +135,7 @@ def test_group_lasso_with_the_datasets_groups_and_an_id():
     at.text_input(key=state.TRAIN_MODEL_ID).input("bc-group")
     _submit(at, BC, "mlp")
     assert not at.error
-    card = core.store.find_model("bc-group").card
+    card = core.training.store.find_model("bc-group").card
     assert (card.strength, card.training["penalties"][0]["groups"]) == (1e-4, "dataset")
     assert set(card.training["surviving_features"]) <= set(_dataset(BC).feature_names)
     assert "surviving features" in {m.label for m in at.metric}
@@ -169,7 +169,7 @@ def test_a_core_error_during_training_is_shown(monkeypatch):
     def refuse(*args, **kwargs):
         raise ValueError("penalty does not fit")
 
-    monkeypatch.setattr("core.train.train", refuse)
+    monkeypatch.setattr("core.training.train.train", refuse)
     at = _open(BC, TRAIN_PAGE)
     _submit(at, BC, "linear")
     assert [e.value for e in at.error] == ["penalty does not fit"]
@@ -246,7 +246,7 @@ def test_delete_needs_a_confirmation_and_updates_the_list():
 
 
 def test_shipped_models_cannot_be_deleted(tmp_path, monkeypatch):
-    monkeypatch.setattr(core.store, "SHIPPED_DIR", tmp_path)
+    monkeypatch.setattr(core.training.store, "SHIPPED_DIR", tmp_path)
     _save("bc-shipped", store=tmp_path)
     at = _open(BC, MODELS_PAGE)
     (row,) = at.dataframe[0].value.to_dict("records")

@@ -7,16 +7,16 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from core import summaries
 from core.data import Dataset, DatasetSpec, Split, dataset_names, get_spec
 from core.data import registry as data_registry
-from core.models import build_model
-from core.store import WEIGHTS, save_model
-from dashboard import state
+from core.training.models import build_model
+from core.training.store import WEIGHTS, save_model
+from core.views import data as data_view
+from dashboard.common import state
 from tests.dashboard.apptest import assert_ok, require, run_app
 
-DATA_PAGE = "app_pages/data.py"
-MODELS_PAGE = "app_pages/models.py"
+DATA_PAGE = "app_pages/data/data.py"
+MODELS_PAGE = "app_pages/data/models.py"
 SCRIPT = "<script>alert(1)</script>"
 
 # One of each kind: generated, tabular with one-hot groups, package-shipped,
@@ -80,7 +80,7 @@ def test_models_page_without_models(name):
 def test_feature_widgets_drive_the_plots():
     at = run_app("synthetic")
     default = at.multiselect(key=_plot_key("synthetic")).value
-    assert default == summaries.default_features(
+    assert default == data_view.default_features(
         _dataset_of("synthetic"),
     )
     assert len(_charts(at)) == 1 + len(default)
@@ -103,11 +103,11 @@ def test_a_new_dataset_gets_fresh_feature_choices():
     at.selectbox(key=state.DATASET).set_value("breast_cancer").run()
     assert_ok(at)
     chosen = at.multiselect(key=_plot_key("breast_cancer")).value
-    assert chosen == summaries.default_features(_dataset_of("breast_cancer"))
+    assert chosen == data_view.default_features(_dataset_of("breast_cancer"))
     at.selectbox(key=state.DATASET).set_value("synthetic").run()
     assert_ok(at)
     # Streamlit drops the state of widgets a run did not draw: back to defaults.
-    synthetic_default = summaries.default_features(_dataset_of("synthetic"))
+    synthetic_default = data_view.default_features(_dataset_of("synthetic"))
     assert at.multiselect(key=_plot_key("synthetic")).value == synthetic_default
 
 

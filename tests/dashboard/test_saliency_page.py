@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 import torch
 
-from core.models import build_model
-from core.store import save_model
-from dashboard import state
+from core.training.models import build_model
+from core.training.store import save_model
+from dashboard.common import state
 from tests.core.threads import one_torch_thread  # noqa: F401
 from tests.dashboard.apptest import assert_ok, require, run_app
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-PAGE = "app_pages/saliency.py"
+PAGE = "app_pages/saliency/saliency_lab.py"
 FAST = ["Saliency", "CASO", "RC-RDE"]
 
 
@@ -25,9 +25,12 @@ def _store(dataset: str, architecture: str, model_id: str, **kwargs) -> None:
     torch.manual_seed(0)
     model = build_model(architecture, **kwargs)
     save_model(
-        model, dataset=dataset, architecture=architecture, arch_kwargs=kwargs,
+        model,
+        dataset=dataset,
+        architecture=architecture,
+        arch_kwargs=kwargs,
         model_id=model_id,
-    )  # fmt: skip
+    )
 
 
 def _param(method: str, name: str, dataset: str = "digits") -> str:

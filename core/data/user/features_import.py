@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.data.preprocess import fit_scaler
+from core.data.featurize import fit_scaler
 from core.data.types import Dataset, Split
 from core.data.user import labels, manifest, profile, validate
 from core.data.user.tables import Progress, RawTable, part_of, read_table
@@ -75,7 +75,7 @@ def feature_arrays(dataset: str | Dataset) -> FeatureArrays:
     """``(X_train, y_train, X_val, y_val, X_test, y_test, ...)`` of a dataset.
 
     For a registered features dataset (or any dataset with a feature matrix):
-    ``core.glm.elastic_net_path(a.X_train, a.y_train, validation=(a.X_val,
+    ``core.sparse_layers.glm.elastic_net_path(a.X_train, a.y_train, validation=(a.X_val,
     a.y_val))``.
 
     Raises

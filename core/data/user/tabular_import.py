@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from core.data.preprocess import fit_scaler, one_hot
+from core.data.featurize import fit_scaler, one_hot
 from core.data.types import Dataset, Split
 from core.data.user import labels, manifest, profile
 from core.data.user.sidecar import read_ranges

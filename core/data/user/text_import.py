@@ -14,8 +14,8 @@ import os
 
 import numpy as np
 
-from core.data.preprocess import fit_scaler
-from core.data.text import select_tfidf_words
+from core.data.builtin.text import select_tfidf_words
+from core.data.featurize import fit_scaler
 from core.data.types import Dataset, Split
 from core.data.user import labels, manifest, profile
 from core.data.user.tables import Progress, RawTable, part_of, read_table

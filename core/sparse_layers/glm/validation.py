@@ -1,0 +1,121 @@
+"""Checks on the inputs of a GLM fit: every bad input gets a precise message."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.sparse_layers.glm.families import Family
+
+
+def _matrix(X, what: str) -> np.ndarray:
+    try:
+        A = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{what} must be a numeric matrix: {exc}") from None
+    if A.size == 0:
+        raise ValueError(f"{what} is empty: it has no rows to fit or score")
+    if A.ndim != 2:
+        raise ValueError(
+            f"{what} must be 2-d (n_samples, n_features), got shape {A.shape}"
+        )
+    if A.shape[0] == 0:
+        raise ValueError(f"{what} has no rows")
+    if A.shape[1] == 0:
+        raise ValueError(f"{what} has no columns")
+    bad = ~np.isfinite(A)
+    if bad.any():
+        rows, cols = np.nonzero(bad)
+        raise ValueError(
+            f"{what} has {bad.sum()} non-finite values (NaN or ±inf), first at row "
+            f"{rows[0]}, column {cols[0]}; impute or drop them before fitting"
+        )
+    return A
+
+
+def _labels(y, n: int, family: Family, what: str) -> np.ndarray:
+    arr = np.asarray(y)
+    if len(arr) != n:
+        raise ValueError(f"{what}: {len(arr)} labels for {n} rows of features")
+    if family.classification:
+        if arr.ndim != 1:
+            raise ValueError(f"{what}: class labels must be 1-d, got shape {arr.shape}")
+        if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+            raise ValueError(f"{what}: labels contain NaN or ±inf")
+    else:
+        arr = np.asarray(arr, dtype=np.float64)
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{what}: targets contain NaN or ±inf")
+    return arr
+
+
+def check_inputs(
+    X,
+    y,
+    family: Family,
+    *,
+    validation=None,
+    feature_names=None,
+) -> tuple[
+    np.ndarray,
+    np.ndarray,
+    tuple[np.ndarray, np.ndarray] | None,
+    np.ndarray | None,
+    tuple[str, ...],
+]:
+    """Validate a fit's inputs and encode class labels as 0..C-1.
+
+    Returns
+    -------
+    X : array of shape (n, p), float64
+    y : array of shape (n,) int64 codes (classification) or float64 targets
+    validation : (X_val, y_val) encoded the same way, or None
+    classes : array of shape (C,) of the original labels, or None (gaussian)
+    feature_names : tuple of str
+    """
+    Xa = _matrix(X, "X")
+    n, p = Xa.shape
+    ya = _labels(y, n, family, "y")
+    if n < 2:
+        raise ValueError(f"X has {n} row; at least 2 are needed to fit a path")
+    spread = Xa.max(axis=0) - Xa.min(axis=0)
+    if np.any(spread == 0):
+        const = np.flatnonzero(spread == 0)
+        shown = ", ".join(str(j) for j in const[:10])
+        raise ValueError(
+            f"{len(const)} constant feature column(s) (e.g. {shown}) cannot be "
+            "standardised; drop them before fitting (e.g. dead ReLU units)"
+        )
+    names = (
+        tuple(f"f{j}" for j in range(p))
+        if feature_names is None
+        else tuple(str(s) for s in feature_names)
+    )
+    if len(names) != p:
+        raise ValueError(f"{len(names)} feature names for {p} feature columns")
+    classes = None
+    if family.classification:
+        classes, codes = np.unique(ya, return_inverse=True)
+        if len(classes) < 2:
+            raise ValueError(
+                f"y has a single class ({classes[0]!r}); a classifier needs two or more"
+            )
+        ya = codes.astype(np.int64)
+    val = None
+    if validation is not None:
+        try:
+            Xv_raw, yv_raw = validation
+        except (TypeError, ValueError):
+            raise TypeError("validation must be a pair (X_val, y_val)") from None
+        Xv = _matrix(Xv_raw, "X_val")
+        if Xv.shape[1] != p:
+            raise ValueError(f"X_val has {Xv.shape[1]} columns, X has {p}")
+        yv = _labels(yv_raw, len(Xv), family, "y_val")
+        if classes is not None:
+            unknown = np.setdiff1d(np.unique(yv), classes)
+            if unknown.size:
+                raise ValueError(
+                    f"y_val has labels not seen in y: {unknown[:5].tolist()}"
+                )
+            yv = np.searchsorted(classes, yv).astype(np.int64)
+        val = (Xv, yv)
+    return Xa, ya, val, classes, names

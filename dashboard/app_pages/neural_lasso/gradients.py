@@ -1,0 +1,134 @@
+"""Input gradients: how each feature's value moves the predicted log-probability.
+
+The Neural LASSO paper's Fig. 2: a feature's value (original units) against
+its input gradient, one row per feature, up to three models side by side on
+shared axes, the normal range shaded, with a trend; beside it, how smoothly
+each model's gradient field varies between neighbouring examples.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.figures import neural_lasso as nl_figures
+from core.neural_lasso import inspection
+from core.views.data import SPLITS
+from dashboard.app_pages.neural_lasso import inspecting
+from dashboard.common import downloads, loaders, state
+
+TRENDS = {"binned": "binned mean + IQR", "lowess": "LOWESS", "none": "none"}
+
+name = st.session_state[state.DATASET]
+ds = loaders.require_dataset(name)
+st.title(f"Input gradients · {name}")
+inspecting.require_features(ds)
+stored = inspecting.require_stored(name)
+ids = inspecting.choose_models(
+    name, stored, state.for_dataset(state.INSPECT_MODELS, name)
+)
+models = inspecting.load_models(ds, ids)
+
+left, mid, right = st.columns(3)
+split = left.radio("Split", SPLITS, index=2, key=state.INSPECT_SPLIT, horizontal=True)
+target = inspecting.choose_target(
+    ds, state.for_dataset(state.INSPECT_TARGET, name), mid
+)
+trend = right.radio(
+    "Trend",
+    list(TRENDS),
+    format_func=TRENDS.get,
+    key=state.INSPECT_TREND,
+    horizontal=True,
+)
+
+grads = inspecting.gradients(models, ds, split, target)
+features = st.multiselect(
+    "Features",
+    ds.feature_names,
+    default=inspection.top_features(ds, split, list(grads.values())),
+    key=state.for_setting(state.INSPECT_FEATURES, name, *ids),
+    help="By default the 12 with the largest mean |gradient| (per SD or IQR, over "
+    "the chosen models and observed values).",
+)
+if not features:
+    st.info("Choose at least one feature to plot.")
+    st.stop()
+share_y = st.toggle(
+    "Same gradient axis for every model",
+    value=True,
+    key=state.INSPECT_SHARE_Y,
+    help="Off: each panel gets its own y range (to see the shape of small gradients).",
+)
+
+plots, side = st.columns([4, 1])
+with side:
+    st.subheader("Smoothness")
+    smooth = loaders.guarded(
+        inspection.smoothness_table, grads, inspecting.neighbours(ds, split)
+    )
+    for row in smooth.to_dict("records"):
+        st.caption(f"**{inspecting.md(row['model'])}**")  # wraps, a label would not
+        st.metric(
+            inspecting.md(row["model"]),
+            f"{row['smoothness']:.3g}",
+            f"relative {row['relative']:.3g}",
+            delta_color="off",
+            delta_arrow="off",
+            label_visibility="collapsed",
+            help=f"mean |gradient| {row['mean_abs_gradient']:.3g}",
+        )
+    st.caption(
+        f"Mean |difference| between an example's gradient vector and those of its "
+        f"{inspection.N_NEIGHBOURS} nearest neighbours (standardised inputs, the "
+        "same neighbours for every model), over examples and features, in "
+        "standardised units; *relative* divides by the model's mean |gradient|. "
+        "0 means a constant gradient field."
+    )
+    downloads.table(
+        smooth,
+        downloads.file_name(name, "smoothness", split, suffix="csv"),
+        key=state.download_key(state.DOWNLOAD_INSPECT, "smoothness"),
+    )
+
+original = {i: inspection.to_original_units(ds, g) for i, g in grads.items()}
+panels = loaders.guarded(
+    inspection.gradient_panels, ds, split, original, features, target, trend=trend
+)
+with plots:
+    fig = nl_figures.gradient_panels_figure(panels, share_y=share_y)
+    st.plotly_chart(
+        fig,
+        key="inspect.panels",
+        config=downloads.png_config(name, "input-gradients", split),
+    )
+    notes = [
+        "Gradients are in original units (the chain rule through the dataset's "
+        "scaling); imputed values are left out, never plotted as observations; "
+        f"beyond {inspection.MAX_POINTS:,} points a panel shows a seeded random "
+        "sample (the trend uses every observed value)."
+    ]
+    for f in panels.features.to_dict("records"):
+        if f["relevance"]:
+            notes.append(f"★ **{inspecting.md(f['feature'])}**: {f['relevance']}.")
+        if f["n_shown"] < f["n_observed"] or f["n_imputed"]:
+            notes.append(
+                f"**{inspecting.md(f['feature'])}**: {f['n_shown']:,} of {f['n_observed']:,} "
+                f"observed values shown, {f['n_imputed']:,} imputed left out."
+            )
+    st.caption("  \n".join(notes))
+    st.caption(downloads.PNG_HINT)
+    a, b = st.columns(2)
+    with a:
+        downloads.table(
+            panels.points,
+            downloads.file_name(name, "input-gradients", split, suffix="csv"),
+            key=state.download_key(state.DOWNLOAD_INSPECT, "points"),
+            label="Points (CSV)",
+        )
+    with b:
+        downloads.table(
+            panels.trend,
+            downloads.file_name(name, "gradient-trend", split, suffix="csv"),
+            key=state.download_key(state.DOWNLOAD_INSPECT, "trend"),
+            label="Trend (CSV)",
+        )

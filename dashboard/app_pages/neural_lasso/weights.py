@@ -1,0 +1,95 @@
+"""Weights: the first-layer weight matrices, and which rows and columns are zero.
+
+The Neural LASSO supplement's heatmaps (input features × hidden units): L1 on
+the weights tends to switch off hidden units (rows of W₁), group LASSO and the
+gradient penalty input features (its columns).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.figures import neural_lasso as nl_figures
+from core.figures.data import label
+from core.neural_lasso import inspection
+from dashboard.app_pages.neural_lasso import inspecting
+from dashboard.common import downloads, loaders, state
+
+#: Heatmaps show at most this many features (those with the largest columns).
+MAX_FEATURES = 300
+TOLERANCES = [1e-6, 1e-4, 1e-3, 1e-2, 0.05, 0.1]
+
+name = st.session_state[state.DATASET]
+ds = loaders.require_dataset(name)
+st.title(f"Weights · {name}")
+inspecting.require_features(ds)
+stored = inspecting.require_stored(name)
+ids = inspecting.choose_models(
+    name, stored, state.for_dataset(state.WEIGHTS_MODELS, name)
+)
+models = inspecting.load_models(ds, ids)
+
+weights = {}
+for i, (model, _) in models.items():
+    try:
+        weights[i] = inspection.first_layer_weights(model)
+    except ValueError as exc:
+        st.warning(f"`{i}`: {exc}")
+if not weights:
+    st.info("None of the chosen models starts with a fully connected layer.")
+    st.stop()
+
+st.header("Zero rows and columns")
+rel_tol = st.select_slider(
+    "Zero when |w| ≤ this share of the largest |w|",
+    options=TOLERANCES,
+    value=inspection.ZERO_TOL,
+    format_func=lambda t: f"{t:g}",
+    key=state.WEIGHTS_TOLERANCE,
+    help="1e-6 counts (numerically) exact zeros, as group LASSO's proximal step "
+    "makes; larger values also count weights that are merely small.",
+)
+zeros = {i: inspection.zero_structure(W, rel_tol) for i, W in weights.items()}
+table = inspection.zero_table(zeros, ds.feature_names)
+st.dataframe(
+    table,
+    hide_index=True,
+    column_config={"tolerance": st.column_config.NumberColumn(format="%.2e")},
+    key="weights.zero_table",
+)
+st.caption(
+    f"A weight counts as zero when |w| ≤ {rel_tol:g} × the largest |w| of its "
+    "matrix (the *tolerance* column). L1 on the weights by (sub)gradient steps "
+    "makes weights small but rarely exactly zero. A zero feature column means "
+    "the model ignores that input; a zero hidden-unit row means the unit "
+    "receives no input."
+)
+downloads.table(
+    table,
+    downloads.file_name(name, "zero-weights", suffix="csv"),
+    key=state.download_key(state.DOWNLOAD_WEIGHTS, "zeros"),
+)
+
+st.header("First-layer weights")
+rows = inspection.weight_rows(list(weights.values()), MAX_FEATURES)
+if rows.size < ds.n_features:
+    st.caption(
+        f"{ds.n_features:,} features: to stay fast, the heatmaps show the "
+        f"{rows.size} with the largest weight-column norm ‖W[:, j]‖₂ in any of "
+        "these models, in column order; the CSV holds the same rows."
+    )
+frame = inspection.weights_table(weights, ds.feature_names, rows)
+fig = nl_figures.weights_heatmap_figure(
+    frame, title=f"First-layer weights W₁ᵀ · {label(name)}", zeros=zeros
+)
+st.plotly_chart(fig, key="weights.heatmap", config=downloads.png_config(name, "W1"))
+st.caption(
+    "Rows: input features (hover for names where they are too many to label); "
+    "columns: hidden units; colour: the weight, on one symmetric scale for all "
+    f"models, white at 0. {downloads.PNG_HINT}"
+)
+downloads.table(
+    frame,
+    downloads.file_name(name, "W1", suffix="csv"),
+    key=state.download_key(state.DOWNLOAD_WEIGHTS, "matrix"),
+)

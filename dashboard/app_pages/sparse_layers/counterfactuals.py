@@ -1,0 +1,163 @@
+"""Counterfactuals: swap one word for its opposite in a feature's word cloud
+and see whether the prediction flips (Wong et al. 2021, Algorithm 3)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core.sparse_layers.debugging.counterfactuals import (
+    PAPER_FLIP_RATES,
+    all_substitutions,
+    evaluate_counterfactuals,
+)
+from dashboard.app_pages.sparse_layers import debugging
+from dashboard.common import downloads, loaders, state
+
+st.title("Counterfactuals · word substitutions")
+st.caption(
+    "For a sentence predicted y, a word in a feature's positive cloud with W[y, "
+    "feature] > 0 (or in its negative cloud with W[y, feature] < 0) is replaced by "
+    "a word of that feature's opposite cloud (Algorithm 3). The paper flips the "
+    f"sparse layer's SST predictions {PAPER_FLIP_RATES['sparse']:.1%} of the time, "
+    f"the dense layer's {PAPER_FLIP_RATES['dense']:.1%}."
+)
+
+wb = debugging.pick_layer("cf", text_only=True, prefer="sst2-minilm")
+corpus, clouds = debugging.pick_clouds(wb, "cf")
+encoder, _ = loaders.guarded(wb.encoder)
+which = st.radio(
+    "Decision layer", ["sparse", "dense"], horizontal=True, key=state.CF_LAYER
+)
+layer = wb.layers[which]
+
+source = st.radio(
+    "Sentence",
+    ["pick a test sentence", "type one"],
+    horizontal=True,
+    key=state.CF_SOURCE,
+)
+if source == "type one":
+    text = st.text_input(
+        "Your sentence", "a marvel like none you 've seen .", key=state.CF_TEXT
+    )
+else:
+    tests = loaders.guarded(wb.texts, "test", 300)
+    text = tests[
+        st.selectbox(
+            "Test sentence",
+            range(len(tests)),
+            format_func=lambda i: tests[i][:120],
+            key=state.for_dataset(state.CF_PICK, wb.name),
+        )
+    ]
+if not text.strip():
+    st.info("Type a sentence to see its counterfactuals.")
+    st.stop()
+st.text(text)
+
+
+@st.cache_data(max_entries=32, show_spinner="Scoring every substitution…")
+def substitutions(name: str, which: str, text: str, corpus: str, min_count: int):
+    return all_substitutions(text, layer, clouds, encoder)
+
+
+y, proba, table = loaders.guarded(
+    substitutions,
+    wb.name,
+    which,
+    text,
+    f"{corpus.settings}{hash(corpus.texts)}",
+    clouds.min_count,
+)
+c = st.columns(3)
+c[0].metric("prediction", layer.class_names[y])
+c[1].metric("score (probability)", f"{proba[y]:.3f}")
+c[2].metric("substitutions that flip it", int(table.flipped.sum()) if len(table) else 0)
+if table.empty:
+    st.warning(
+        f"No word of this sentence is in a cloud of a feature that supports "
+        f"'{debugging.md(layer.class_names[y])}' in the {which} layer: no "
+        "counterfactual."
+    )
+else:
+    st.subheader("Every candidate substitution")
+    st.dataframe(table, hide_index=True, key="cf.table")
+    downloads.table(
+        table,
+        downloads.file_name(wb.name, which, "substitutions", suffix="csv"),
+        key=state.download_key(state.DOWNLOAD_DEBUG, "cf.subs"),
+    )
+
+st.subheader("Features it activates")
+z = layer.standardized(loaders.guarded(encoder, [text]))[0]
+contrib = layer.weight[y] * z
+used = layer.used[np.argsort(-np.abs(contrib[layer.used]), kind="stable")][:8]
+features = pd.DataFrame(
+    {
+        "feature": used,
+        "activation (std)": z[used],
+        f"W[{layer.class_names[y]}]": layer.weight[y, used],
+        "contribution": contrib[used],
+    }
+)
+st.dataframe(features, hide_index=True, key="cf.features")
+downloads.table(
+    features,
+    downloads.file_name(wb.name, which, "features", suffix="csv"),
+    key=state.download_key(state.DOWNLOAD_DEBUG, "cf.features"),
+)
+for f in used[:3]:
+    with st.expander(f"feature {f} · contribution {contrib[f]:+.3f}"):
+        debugging.show_clouds(clouds, int(f), wb.name, f"cf.cloud.{f}")
+
+st.subheader("Batch evaluation (test split, both layers)")
+with st.form("cf.batch_form"):
+    c = st.columns(2)
+    n = c[0].number_input("Sentences", 1, 5000, 50, key=state.CF_BATCH_N)
+    seed = c[1].number_input("Seed", 0, 10_000, 0, key=state.CF_BATCH_SEED)
+    run = st.form_submit_button("Evaluate", key=state.CF_BATCH_RUN)
+if run:
+    bar = st.progress(0.0, text="encoding…")
+    texts = loaders.guarded(wb.texts, "test", int(n))
+    result = loaders.guarded(
+        evaluate_counterfactuals,
+        texts,
+        [wb.layers["sparse"], wb.layers["dense"]],
+        clouds,
+        encoder,
+        seed=int(seed),
+        progress=lambda d, t: bar.progress(d / t, text=f"step {d} of {t}"),
+    )
+    st.session_state[state.CF_BATCH] = (wb.name, result)
+batch = st.session_state.get(state.CF_BATCH)
+if batch and batch[0] == wb.name:
+    rows, summary = batch[1]
+    overview = pd.DataFrame(
+        [
+            {
+                "layer": name,
+                "flip rate (both have a candidate)": summary[f"{name}_flip_rate"],
+                "95% CI": "{:.3f}–{:.3f}".format(*summary[f"{name}_flip_rate_ci"]),
+                "n": summary[f"{name}_n"],
+                "flip rate (own candidates)": summary[f"{name}_flip_rate_own"],
+                "flip rate (all sentences)": summary[f"{name}_flip_rate_all"],
+                "paper": PAPER_FLIP_RATES[name],
+            }
+            for name in ("sparse", "dense")
+        ]
+    )
+    st.dataframe(overview, hide_index=True, key="cf.overview")
+    st.dataframe(rows, hide_index=True, key="cf.rows")
+    downloads.table(
+        overview,
+        downloads.file_name(wb.name, "cf-summary", suffix="csv"),
+        key=state.download_key(state.DOWNLOAD_DEBUG, "cf.summary"),
+    )
+    downloads.table(
+        rows,
+        downloads.file_name(wb.name, "cf-sentences", suffix="csv"),
+        key=state.download_key(state.DOWNLOAD_DEBUG, "cf.rows"),
+        label="Per sentence (CSV)",
+    )

@@ -1,0 +1,183 @@
+"""What the four debugging pages share: pick a stored layer, pick or compute
+its word clouds, draw a feature's clouds. The work is in ``core.sparse_layers.debugging``."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from core.sparse_layers.debugging.lime_clouds import (
+    CloudCorpus,
+    LimeSettings,
+    WordClouds,
+    cloud_image,
+)
+from core.sparse_layers.debugging.workbench import Workbench, workbench
+from core.sparse_layers.sparse_layer import SparseLayer, list_layers
+from dashboard.common import downloads, loaders, state
+
+SIDES = {"positive": "Greens", "negative": "Reds"}
+
+
+def md(text: object) -> str:
+    """``text`` from data made literal in Streamlit markdown (labels, messages)."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", str(text))
+
+
+def _features_of(folder: Path) -> str | None:
+    try:
+        return json.loads((folder / "layer.json").read_text()).get("features")
+    except (OSError, ValueError):
+        return None
+
+
+@st.cache_resource(max_entries=8, show_spinner="Loading the layer…")
+def _workbench(folder: str, stamp: float) -> Workbench:
+    return workbench(SparseLayer.load(Path(folder)))
+
+
+def pick_layer(page: str, *, text_only: bool, prefer: str | None = None) -> Workbench:
+    """A selectbox of stored layers (text layers only when ``text_only``); the
+    page stops with what to do when there is none."""
+    layers = loaders.guarded(list_layers)
+    if text_only:
+        layers = {n: f for n, f in layers.items() if _features_of(f) == "minilm"}
+    if not layers:
+        what = "on MiniLM sentence features " if text_only else ""
+        st.info(
+            f"No sparse layer {what}is stored. Compute one on the λ sweep page or "
+            "with `python -m core sparse-layer --dataset sst2 --features minilm`."
+        )
+        st.stop()
+    names = list(layers)
+    key = state.for_setting(state.DEBUG_LAYER, page)
+    if st.session_state.get(key) not in names:
+        dataset = st.session_state.get(state.DATASET)
+        mine = [n for n in names if n == prefer] or [
+            n for n in names if n.startswith(f"{dataset}-")
+        ]
+        st.session_state[key] = (mine or names)[0]
+    name = st.selectbox("Sparse layer", names, key=key)
+    folder = layers[name]
+    return loaders.guarded(_workbench, str(folder), folder.stat().st_mtime)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Reading the word clouds…")
+def _corpus(
+    _wb: Workbench, name: str, split: str, limit: int | None, settings: LimeSettings
+) -> CloudCorpus:
+    return _wb.cloud_corpus(settings, split=split, limit=limit)
+
+
+def _label(entry: dict) -> str:
+    n = "all" if not entry["limit"] else f"first {entry['limit']}"
+    s = entry["settings"]
+    return f"{entry['split']} · {n} ({entry['sentences']}) · {s.n_samples} samples · seed {s.seed}"
+
+
+def pick_clouds(wb: Workbench, page: str) -> tuple[CloudCorpus, WordClouds]:
+    """A computed corpus of word clouds, or a form to compute one (the page
+    stops until one exists)."""
+    computed = loaders.guarded(wb.computed)
+    with st.expander("Compute word clouds", expanded=not computed):
+        st.caption(
+            "LIME on every sentence: each sentence is perturbed once and the "
+            "perturbed sentences are encoded once for all 384 features. The full "
+            f"run is `python -m core word-clouds --layer {wb.name}` (500 samples "
+            "over the validation split; about 14 minutes on two CPU cores)."
+        )
+        form = state.for_setting(state.DEBUG_COMPUTE, page)
+        with st.form(form):
+            c = st.columns(3)
+            split = c[0].selectbox(
+                "Split", ["val", "test", "train"], key=state.DEBUG_SPLIT
+            )
+            limit = c[1].number_input(
+                "Sentences (0: all)", 0, 100_000, 50, key=state.DEBUG_LIMIT
+            )
+            samples = c[2].number_input(
+                "LIME samples", 10, 5000, 500, step=50, key=state.DEBUG_SAMPLES
+            )
+            go = st.form_submit_button("Compute", key=f"{form}.submit")
+        if go:
+            bar = st.progress(0.0, text="LIME…")
+            loaders.guarded(
+                wb.cloud_corpus,
+                LimeSettings(n_samples=int(samples)),
+                split=split,
+                limit=int(limit) or None,
+                progress=lambda d, t: bar.progress(d / t, text=f"sentence {d} of {t}"),
+            )
+            st.rerun()
+    if not computed:
+        st.info(
+            "No word clouds are computed for this layer's dataset yet: compute "
+            "them above or from the command line."
+        )
+        st.stop()
+    labels = [_label(e) for e in computed]
+    key = state.for_setting(state.DEBUG_CORPUS, page, wb.name)
+    if st.session_state.get(key) not in labels:
+        st.session_state[key] = labels[0]
+    chosen = computed[labels.index(st.selectbox("Word clouds from", labels, key=key))]
+    corpus = loaders.guarded(
+        _corpus, wb, wb.name, chosen["split"], chosen["limit"], chosen["settings"]
+    )
+    min_count = st.number_input(
+        "Leave out words seen fewer times than", 1, 50, 1, key=state.DEBUG_MIN_COUNT
+    )
+    return corpus, wb.clouds(corpus, min_count=int(min_count))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _png(
+    words: tuple[str, ...], weights: tuple[float, ...], colormap: str
+) -> bytes | None:
+    image = cloud_image(
+        pd.DataFrame({"word": words, "weight": weights}), colormap=colormap
+    )
+    if image is None:
+        return None
+    buf = io.BytesIO()
+    image.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def show_clouds(clouds: WordClouds, feature: int, layer_name: str, key: str) -> None:
+    """The feature's positive and negative clouds side by side, with PNG and CSV
+    downloads."""
+    cols = st.columns(2)
+    tables = []
+    for col, (side, cmap) in zip(cols, SIDES.items(), strict=True):
+        cloud = clouds.cloud(feature, side)
+        tables.append(cloud.assign(side=side))
+        col.markdown(
+            f"**{side.capitalize()}** (raise feature {feature})"
+            if side == "positive"
+            else f"**{side.capitalize()}** (lower feature {feature})"
+        )
+        png = _png(tuple(map(str, cloud.word)), tuple(map(float, cloud.weight)), cmap)
+        if png is None:
+            col.caption("No word on this side.")
+            continue
+        col.image(png, width="stretch")
+        col.download_button(
+            "PNG",
+            png,
+            downloads.file_name(layer_name, f"feature{feature}", side, suffix="png"),
+            mime="image/png",
+            key=f"{key}.png.{side}",
+            on_click="ignore",
+            icon=":material/download:",
+        )
+    downloads.table(
+        pd.concat(tables, ignore_index=True),
+        downloads.file_name(layer_name, f"feature{feature}", "cloud", suffix="csv"),
+        key=f"{key}.csv",
+        label="Cloud words (CSV)",
+    )

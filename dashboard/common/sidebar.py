@@ -1,0 +1,87 @@
+"""The sidebar every page shares: which dataset, which stored models."""
+
+from __future__ import annotations
+
+import warnings
+
+import streamlit as st
+
+from core.data import availability, dataset_names, get_spec
+from core.paths import data_home, models_dir
+from core.training.store import StoredModel, list_models
+from dashboard.common import state
+
+
+def model_label(m: StoredModel) -> str:
+    """How a stored model is named in pickers: ID, penalty and strength."""
+    c = m.card
+    text = f"{c.model_id} · {c.penalty} λ={c.strength:g}"
+    return f"{text} · shipped" if m.shipped else text
+
+
+def chosen_models(dataset: str) -> list[str]:
+    """The stored model IDs chosen in the sidebar for ``dataset``."""
+    return list(st.session_state.get(state.for_dataset(state.MODELS, dataset), []))
+
+
+def render() -> None:
+    """Draw the dataset and model pickers; pages read them from session state.
+
+    ``st.session_state[state.DATASET]`` holds the dataset name (available or
+    not: the page explains what is missing) and :func:`chosen_models` the
+    model IDs chosen for it.
+    """
+    names = dataset_names()
+    if not names:
+        st.error("No datasets are registered; core.data registers them on import.")
+        st.stop()
+    avail = {n: availability(n) for n in names}
+    first_available = next((i for i, n in enumerate(names) if avail[n].available), 0)
+    new = st.session_state.pop(state.NEW_DATASET, None)
+    if new in names:  # just registered on the Add data page: choose it
+        st.session_state[state.DATASET] = new
+    yours = {n for n in names if get_spec(n).stored is not None}
+
+    def label(n: str) -> str:
+        text = f"{n} · yours" if n in yours else n
+        return text if avail[n].available else f"{text} (not available)"
+
+    with st.sidebar:
+        name = st.selectbox(
+            "Dataset",
+            names,
+            index=first_available,
+            key=state.DATASET,
+            format_func=label,
+            help="Datasets marked not available lack their files in the data home; "
+            "'yours' are the ones registered on the Add data page.",
+        )
+        spec = get_spec(name)
+        st.caption(f"{spec.summary} — {spec.task}, {spec.modality}")
+        if not avail[name].available:
+            st.warning("Not available here; the page says what is missing.")
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            stored = list_models(name)
+        for w in caught:  # unreadable model cards are skipped, but said so
+            st.warning(str(w.message))
+        by_id = {m.card.model_id: m for m in stored}
+        key = state.for_dataset(state.MODELS, name)
+        new = st.session_state.pop(state.NEW_MODEL, None)
+        if new in by_id:  # just trained on the Train page: choose it
+            st.session_state[key] = [*st.session_state.get(key, []), new]
+        if by_id:
+            st.multiselect(
+                "Stored models",
+                list(by_id),
+                key=key,
+                format_func=lambda i: model_label(by_id[i]),
+                help="Models trained on this dataset: yours first, then shipped ones.",
+            )
+        else:
+            st.caption(f"No models are stored for {name} yet.")
+
+        st.divider()
+        st.caption(f"Data home: `{data_home()}`")
+        st.caption(f"Model store: `{models_dir()}`")

@@ -1,0 +1,23 @@
+"""Saliency figures: what the tabular map shows and that its labels fit."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.figures.saliency import features_figure
+
+
+def test_tabular_map_shows_the_top_features_with_readable_labels():
+    names = [f"f{j}" for j in range(30)] + ["a<b"]
+    rng = np.random.default_rng(0)
+    maps = {"Saliency": rng.random(31) * 0.5, "CAFO": np.zeros(31)}
+    maps["Saliency"][[30, 3]] = 1.0, 0.9
+    fig = features_figure(maps, names, top=5)
+    heat = fig.data[0]
+    assert list(heat.y) == ["Saliency", "CAFO"]
+    assert list(heat.x[:2]) == ["a&lt;b", "f3"]  # largest mean first, escaped
+    assert len(heat.x) == 5 and np.asarray(heat.z).shape == (2, 5)
+    # The first method on top, and margins that grow to hold the names
+    # (fixed 10 px margins cut them off).
+    assert fig.layout.yaxis.autorange == "reversed"
+    assert fig.layout.xaxis.automargin and fig.layout.yaxis.automargin

@@ -1,0 +1,67 @@
+"""Path figures: the selected and slider marks stand where their data say."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.figures import sparse_layers as figures
+from core.sparse_layers.glm import elastic_net_path
+
+
+@pytest.fixture(scope="module")
+def path():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 8))
+    y = (X[:, 0] + 0.5 * X[:, 1] + 0.3 * rng.standard_normal(200) > 0).astype(int)
+    return elastic_net_path(X, y, n_lambdas=12, eps=1e-2, validation=(X, y))
+
+
+def _marks(fig):
+    """(line x, label x, label anchor, label text) per mark, in drawing order."""
+    lines = [shape.x0 for shape in fig.layout.shapes]
+    labels = [(a.x, a.xanchor, a.text) for a in fig.layout.annotations]
+    assert len(lines) == len(labels)
+    return [(x, *label) for x, label in zip(lines, labels, strict=True)]
+
+
+def test_tradeoff_marks_label_the_line_on_the_log_axis(path):
+    """plotly places add_vline's own label at 10^x on a log axis; ours at x."""
+    n = path.active_features
+    selected, current = 3, 8
+    fig = figures.tradeoff_figure(
+        path,
+        path.diagnostics["val_accuracy"],
+        selected=selected,
+        current=current,
+        title="t",
+    )
+    assert fig.layout.xaxis.type == "log"
+    ticks = fig.layout.xaxis.tickvals
+    assert ticks[:3] == (1, 2, 5) and ticks[-2] < n.max() <= ticks[-1]
+    marks = _marks(fig)
+    assert [m[3] for m in marks] == ["selected", "slider"]
+    for (line, label, _, _), index in zip(marks, (selected, current), strict=True):
+        assert line == n[index]
+        assert 10**label == pytest.approx(n[index])
+
+
+def test_coefficient_marks_label_the_line(path):
+    x = np.log10(path.lambdas)
+    fig = figures.coefficient_path_figure(path, 0, selected=2, current=5, title="t")
+    for (line, label, _, _), index in zip(_marks(fig), (2, 5), strict=True):
+        assert line == label == pytest.approx(x[index])
+
+
+def test_marks_at_one_lambda_stay_apart(path):
+    fig = figures.coefficient_path_figure(path, 0, selected=4, current=4, title="t")
+    assert {anchor for _, _, anchor, _ in _marks(fig)} == {"left", "right"}
+
+
+def test_no_mark_where_no_feature_is_used(path):
+    """λ_max uses no feature: a log axis has no place for it, nor for its mark."""
+    assert path.active_features[0] == 0
+    fig = figures.tradeoff_figure(
+        path, path.diagnostics["val_accuracy"], selected=0, current=6, title="t"
+    )
+    assert [m[3] for m in _marks(fig)] == ["slider"]

@@ -1,0 +1,215 @@
+"""Elastic-net paths: agreement with scikit-learn, KKT, λ_max, bad input."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.linear_model import ElasticNet, LogisticRegression
+
+from core.sparse_layers.glm import elastic_net_path, get_family
+from core.sparse_layers.glm.result import ElasticNetPath
+
+
+def _problem(n=300, p=12, k=3, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p)) * rng.uniform(0.5, 3, p) + rng.uniform(-2, 2, p)
+    W = np.zeros((k, p))
+    W[:, :4] = rng.standard_normal((k, 4)) * 1.5
+    Z = ((X - X.mean(0)) / X.std(0)) @ W.T
+    P = np.exp(Z - Z.max(1, keepdims=True))
+    P /= P.sum(1, keepdims=True)
+    y = (P.cumsum(1) > rng.random((n, 1))).argmax(1)
+    return X, y
+
+
+def _sklearn_logistic(Xs, y, lam, alpha):
+    model = LogisticRegression(
+        C=1.0 / (lam * len(Xs)),
+        l1_ratio=alpha,
+        solver="saga",
+        tol=1e-10,
+        max_iter=100_000,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(Xs, y)
+    return model.coef_, model.intercept_
+
+
+@pytest.mark.parametrize(("family", "k"), [("multinomial", 3), ("binomial", 2)])
+def test_matches_sklearn_at_matched_lambda(family, k):
+    X, y = _problem(k=k)
+    path = elastic_net_path(
+        X,
+        y,
+        family=family,
+        alpha=0.7,
+        n_lambdas=12,
+        eps=1e-2,
+        tol=1e-7,
+        max_epochs=20_000,
+    )
+    Xs = path.standardized(X)
+    for i in (3, 7, 11):
+        lam = path.lambdas[i]
+        coef, intercept = _sklearn_logistic(Xs.astype(np.float64), y, lam, 0.7)
+        ref = ElasticNetPath(
+            lambdas=path.lambdas,
+            coef=np.repeat(coef[None], len(path), 0),
+            intercept=np.repeat(intercept[None], len(path), 0),
+            alpha=0.7,
+            family=family,
+            solver="sklearn",
+            tol=0,
+            classes=path.classes,
+            feature_names=path.feature_names,
+            center=path.center,
+            scale=path.scale,
+        )
+        ours, theirs = path.objective(X, y, i), ref.objective(X, y, i)
+        assert (ours - theirs) / abs(theirs) <= 1e-4, (i, ours, theirs)
+
+
+def test_gaussian_matches_sklearn_elastic_net():
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((200, 10))
+    y = X[:, 0] * 2 - X[:, 3] + 0.5 * rng.standard_normal(200) + 3
+    path = elastic_net_path(
+        X,
+        y,
+        family="gaussian",
+        alpha=0.5,
+        n_lambdas=10,
+        eps=1e-2,
+        tol=1e-5,
+        max_epochs=20_000,
+    )
+    Xs = path.standardized(X).astype(np.float64)
+    for i in (2, 5, 9):
+        ref = ElasticNet(
+            alpha=path.lambdas[i], l1_ratio=0.5, tol=1e-12, max_iter=100_000
+        ).fit(Xs, y)
+        fam = get_family("gaussian")
+        theirs = 0.5 * np.mean(
+            (Xs @ ref.coef_ + ref.intercept_ - y) ** 2
+        ) + path.lambdas[i] * (
+            0.5 * np.abs(ref.coef_).sum() + 0.25 * (ref.coef_**2).sum()
+        )
+        ours = path.objective(X, y, i)
+        assert fam.name == path.family
+        assert (ours - theirs) / theirs <= 1e-4
+        np.testing.assert_allclose(path.coef[i, 0], ref.coef_, atol=2e-3)
+
+
+def test_kkt_conditions_hold_at_every_lambda():
+    X, y = _problem(n=400, p=20, k=4, seed=2)
+    alpha = 0.9
+    path = elastic_net_path(
+        X, y, alpha=alpha, n_lambdas=15, eps=1e-2, tol=1e-6, max_epochs=20_000
+    )
+    fam = get_family("multinomial")
+    Xs = torch.as_tensor(path.standardized(X))
+    Y = fam.targets(torch.as_tensor(y), 4)
+    for i, lam in enumerate(path.lambdas):
+        B = torch.as_tensor(path.coef[i]).double()
+        b = torch.as_tensor(path.intercept[i]).double()
+        R = fam.residual(Xs.double() @ B.T + b, Y.double())
+        G = (R.T @ Xs.double() / len(Xs)).numpy()
+        Bn = B.numpy()
+        # Stationarity: G + λ(1−α)B + λα·∂|B| ∋ 0, to the solver's accuracy.
+        zero = Bn == 0
+        slack = 0.05 * lam * alpha
+        assert np.all(np.abs(G[zero]) <= lam * alpha + slack), i
+        active = (
+            G[~zero] + lam * (1 - alpha) * Bn[~zero] + lam * alpha * np.sign(Bn[~zero])
+        )
+        assert np.all(np.abs(active) <= slack), i
+        assert np.abs(R.mean(0).numpy()).max() < 1e-3  # the intercept is optimal
+
+
+def test_lambda_max_is_exact():
+    X, y = _problem(seed=3)
+    path = elastic_net_path(X, y, alpha=0.99, n_lambdas=5, eps=0.5)
+    assert np.all(path.coef[0] == 0)
+    below = elastic_net_path(X, y, alpha=0.99, lambdas=[path.lambdas[0] * 0.99])
+    assert np.count_nonzero(below.coef[0]) > 0
+    # With every coefficient zero, the intercept gives the class priors.
+    proba = np.exp(path.intercept[0]) / np.exp(path.intercept[0]).sum()
+    np.testing.assert_allclose(proba, np.bincount(y) / len(y), atol=1e-4)
+
+
+def test_path_is_warm_started_and_sparsity_grows():
+    X, y = _problem(n=400, p=30, seed=4)
+    path = elastic_net_path(X, y, n_lambdas=20, eps=1e-3, validation=(X[:50], y[:50]))
+    active = path.active_features
+    assert active[0] == 0 and active[-1] > active[5]
+    assert path.coef.shape == (20, 3, 30) and path.intercept.shape == (20, 3)
+    d = path.diagnostics
+    assert np.all(d["converged"]) and np.all(d["gap"] <= 1e-4)
+    assert np.all(np.isfinite(d["val_accuracy"])) and d["train_accuracy"][-1] > 0.5
+
+
+def test_original_scale_coefficients_predict_the_same():
+    X, y = _problem(seed=5)
+    path = elastic_net_path(X, y, n_lambdas=8, eps=1e-2)
+    i = 7
+    direct = X @ path.coef_original()[i].T + path.intercept_original()[i]
+    np.testing.assert_allclose(direct, path.decision_function(X, i), atol=1e-4)
+
+
+def test_labels_are_kept_and_round_trip(tmp_path):
+    X, y = _problem(seed=6)
+    names = np.array(["cat", "dog", "eel"])[y]
+    path = elastic_net_path(X, names, n_lambdas=6, eps=1e-2)
+    assert set(path.predict(X, 5)) <= {"cat", "dog", "eel"}
+    path.save(tmp_path / "p")
+    back = ElasticNetPath.load(tmp_path / "p")
+    np.testing.assert_array_equal(back.coef, path.coef)
+    assert list(back.classes) == ["cat", "dog", "eel"]
+    assert back.diagnostics.keys() == path.diagnostics.keys()
+
+
+def test_saga_reaches_fistas_objective():
+    X, y = _problem(n=300, p=10, seed=7)
+    kw = dict(alpha=0.99, n_lambdas=6, eps=5e-2)
+    fista = elastic_net_path(X, y, tol=1e-6, max_epochs=20_000, **kw)
+    saga = elastic_net_path(
+        X, y, solver="saga", lr=0.05, batch_size=64, tol=1e-6, max_epochs=3000, **kw
+    )
+    for i in range(6):
+        f, s = fista.objective(X, y, i), saga.objective(X, y, i)
+        assert f <= s + 1e-7
+        assert (s - f) / f < 1e-3
+
+
+def test_hitting_max_epochs_warns():
+    X, y = _problem(seed=8)
+    with pytest.warns(RuntimeWarning, match="max_epochs=3"):
+        elastic_net_path(X, y, n_lambdas=5, eps=1e-3, tol=1e-12, max_epochs=3)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda X, y: (np.where(X > 2, np.nan, X), y), "non-finite"),
+        (lambda X, y: (X, np.zeros_like(y)), "single class"),
+        (lambda X, y: (np.c_[X, np.ones(len(X))], y), "constant feature"),
+        (lambda X, y: (X, y[:-1]), "labels for"),
+        (lambda X, y: (X[:1], y[:1]), "at least 2"),
+    ],
+)
+def test_bad_input_is_refused_with_a_clear_message(change, message):
+    X, y = _problem(seed=9)
+    with pytest.raises(ValueError, match=message):
+        elastic_net_path(*change(X, y))
+
+
+def test_empty_or_mismatched_validation_is_refused():
+    X, y = _problem(seed=10)
+    with pytest.raises(ValueError, match="X_val is empty"):
+        elastic_net_path(X, y, validation=(np.empty((0, X.shape[1])), []))
+    with pytest.raises(ValueError, match="columns"):
+        elastic_net_path(X, y, validation=(X[:, :3], y))

@@ -165,7 +165,7 @@ def accuracy(path, coef, intercept, Xte, yte):
     return float(np.mean(path.classes[Z.argmax(1)] == yte))
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--problems", nargs="+", default=["p1", "p2", "sst2"])
     parser.add_argument(
@@ -182,7 +182,91 @@ def main() -> None:
     parser.add_argument(
         "--device", default="cpu", help="where SparseLens's solver runs, e.g. cuda"
     )
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def solver_rows(X, y, Xte, yte, args) -> tuple[ElasticNetPath, dict[str, dict]]:
+    """SparseLens's path, and one row per solver run on the same problem."""
+    path, sec, epochs, warned = run_sparselens(
+        X, y, Xte, yte, args.n_lambdas, args.device
+    )
+    K = len(path)
+    last = K - 1
+    rows = {
+        "sparselens": dict(
+            seconds=sec,
+            epochs=epochs,
+            lambdas=K,
+            obj={i: path.objective(X, y, i) for i in range(K)},
+            nnz=int(path.nonzeros[last].sum()),
+            acc=accuracy(path, path.coef[last], path.intercept[last], Xte, yte),
+            note=f"{warned} λ warned (max_epochs)" if warned else "",
+        )
+    }
+    if "glm_saga" in args.solvers:
+        coef, icpt, lams, s = run_glm_saga(path, X, y, K, args.glm_saga_lambdas)
+        agree = np.allclose(lams, path.lambdas[: len(lams)], rtol=1e-3)
+        rows["glm_saga"] = dict(
+            seconds=s,
+            epochs=math.nan,
+            lambdas=len(lams),
+            obj={
+                i: objective(path, X, y, coef[i], icpt[i], i) for i in range(len(lams))
+            },
+            nnz=int((coef[-1] != 0).sum()),
+            acc=accuracy(path, coef[-1], icpt[-1], Xte, yte),
+            note="" if agree else "λ grid differs",
+            last=len(lams) - 1,
+        )
+    if "sklearn" in args.solvers:
+        coef, icpt, idx, s, ep = run_sklearn(path, X, y, args.sklearn_every)
+        rows["sklearn saga"] = dict(
+            seconds=s,
+            epochs=ep,
+            lambdas=len(idx),
+            obj={
+                i: objective(path, X, y, coef[j], icpt[j], i) for j, i in enumerate(idx)
+            },
+            nnz=int((coef[-1] != 0).sum()),
+            acc=accuracy(path, coef[-1], icpt[-1], Xte, yte),
+            note=f"every {args.sklearn_every}th λ",
+            last=int(idx[-1]),
+        )
+    return path, rows
+
+
+def print_rows(path: ElasticNetPath, rows: dict[str, dict]) -> None:
+    """The table, objective gaps against the best solver at each λ, and time
+    ratios against SparseLens on the same stretch of the path."""
+    best = {}
+    for r in rows.values():
+        for i, v in r["obj"].items():
+            best[i] = min(best.get(i, math.inf), v)
+    print(
+        f"{'solver':<14}{'λ':>5}{'seconds':>10}{'s/λ':>8}{'epochs':>9}"
+        f"{'max rel gap':>13}{'nnz(last)':>11}{'test acc':>10}  note"
+    )
+    for solver, r in rows.items():
+        gap = max((v - best[i]) / abs(best[i]) for i, v in r["obj"].items())
+        print(
+            f"{solver:<14}{r['lambdas']:>5}{r['seconds']:>10.1f}"
+            f"{r['seconds'] / r['lambdas']:>8.2f}{r['epochs']:>9}{gap:>13.1e}"
+            f"{r['nnz']:>11}{r['acc']:>10.3f}  {r['note']}"
+        )
+    for solver, r in rows.items():
+        if solver == "sparselens":
+            continue
+        # Against sparselens's time on the same stretch of the path: the
+        # λ prefix glm_saga ran, the whole path that sklearn sampled.
+        mine = path.diagnostics["seconds"][: r["last"] + 1].sum()
+        print(
+            f"{solver} / sparselens, time to λ[{r['last']}]: "
+            f"{r['seconds'] / mine:.1f}× ({r['seconds']:.1f} s / {mine:.1f} s)"
+        )
+
+
+def main() -> None:
+    args = parse_args()
     makers = {
         "p1": lambda: synthetic_problem(10_000, 512, 10),
         "p2": lambda: synthetic_problem(50_000, 2048, 10),
@@ -193,78 +277,7 @@ def main() -> None:
         print(
             f"\n== {name}: {X.shape[0]:,} × {X.shape[1]:,}, {len(np.unique(y))} classes"
         )
-        path, sec, epochs, warned = run_sparselens(
-            X, y, Xte, yte, args.n_lambdas, args.device
-        )
-        K = len(path)
-        last = K - 1
-        rows = {
-            "sparselens": dict(
-                seconds=sec,
-                epochs=epochs,
-                lambdas=K,
-                obj={i: path.objective(X, y, i) for i in range(K)},
-                nnz=int(path.nonzeros[last].sum()),
-                acc=accuracy(path, path.coef[last], path.intercept[last], Xte, yte),
-                note=f"{warned} λ warned (max_epochs)" if warned else "",
-            )
-        }
-        if "glm_saga" in args.solvers:
-            coef, icpt, lams, s = run_glm_saga(path, X, y, K, args.glm_saga_lambdas)
-            agree = np.allclose(lams, path.lambdas[: len(lams)], rtol=1e-3)
-            rows["glm_saga"] = dict(
-                seconds=s,
-                epochs=math.nan,
-                lambdas=len(lams),
-                obj={
-                    i: objective(path, X, y, coef[i], icpt[i], i)
-                    for i in range(len(lams))
-                },
-                nnz=int((coef[-1] != 0).sum()),
-                acc=accuracy(path, coef[-1], icpt[-1], Xte, yte),
-                note="" if agree else "λ grid differs",
-                last=len(lams) - 1,
-            )
-        if "sklearn" in args.solvers:
-            coef, icpt, idx, s, ep = run_sklearn(path, X, y, args.sklearn_every)
-            rows["sklearn saga"] = dict(
-                seconds=s,
-                epochs=ep,
-                lambdas=len(idx),
-                obj={
-                    i: objective(path, X, y, coef[j], icpt[j], i)
-                    for j, i in enumerate(idx)
-                },
-                nnz=int((coef[-1] != 0).sum()),
-                acc=accuracy(path, coef[-1], icpt[-1], Xte, yte),
-                note=f"every {args.sklearn_every}th λ",
-                last=int(idx[-1]),
-            )
-        best = {}
-        for r in rows.values():
-            for i, v in r["obj"].items():
-                best[i] = min(best.get(i, math.inf), v)
-        print(
-            f"{'solver':<14}{'λ':>5}{'seconds':>10}{'s/λ':>8}{'epochs':>9}"
-            f"{'max rel gap':>13}{'nnz(last)':>11}{'test acc':>10}  note"
-        )
-        for solver, r in rows.items():
-            gap = max((v - best[i]) / abs(best[i]) for i, v in r["obj"].items())
-            print(
-                f"{solver:<14}{r['lambdas']:>5}{r['seconds']:>10.1f}"
-                f"{r['seconds'] / r['lambdas']:>8.2f}{r['epochs']:>9}{gap:>13.1e}"
-                f"{r['nnz']:>11}{r['acc']:>10.3f}  {r['note']}"
-            )
-        for solver, r in rows.items():
-            if solver == "sparselens":
-                continue
-            # Against sparselens's time on the same stretch of the path: the
-            # λ prefix glm_saga ran, the whole path that sklearn sampled.
-            mine = path.diagnostics["seconds"][: r["last"] + 1].sum()
-            print(
-                f"{solver} / sparselens, time to λ[{r['last']}]: "
-                f"{r['seconds'] / mine:.1f}× ({r['seconds']:.1f} s / {mine:.1f} s)"
-            )
+        print_rows(*solver_rows(X, y, Xte, yte, args))
 
 
 if __name__ == "__main__":

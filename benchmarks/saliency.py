@@ -33,7 +33,8 @@ import torch
 from core.data import load_dataset
 from core.errors import SparseLensError
 from core.saliency import caso, explain, ord_rde, rc_rde
-from core.saliency.hessian import local_hessian, resolve_target
+from core.saliency.hessian import local_hessian
+from core.saliency.inputs import resolve_target
 from core.saliency.lab import inputs
 from core.training.store import load_model
 

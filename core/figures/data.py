@@ -1,39 +1,25 @@
-"""Plotly figures that describe a dataset or compare models; no Streamlit here.
+"""Plotly figures that describe a dataset; no Streamlit here.
 
-Plotly renders titles, legend entries and annotations as a subset of HTML, so
-every string that came from data (class names, feature names, units) passes
-through :func:`label` (``html.escape``) before it reaches a figure.
+Text from data (class names, feature names, units) passes through
+:func:`core.figures.style.label` before it reaches a figure.
 """
 
 from __future__ import annotations
 
 import difflib
-import html
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
+from core.data.access import original_units, sample_indices, split_of
 from core.data.types import Dataset
-from core.views.data import original_units, sample_indices, split_of
-from core.views.models import METRIC_LABELS
+from core.figures.style import NORMAL_RANGE_COLOR, label
 
-if TYPE_CHECKING:  # the store imports torch; figures only read cards
-    from core.training.store import ModelCard
-
-#: Normal ranges are shaded in this colour on distribution plots.
-NORMAL_RANGE_COLOR = "seagreen"
 #: Features with at most this many distinct values get one bar per value.
 MAX_DISCRETE_VALUES = 20
-
-
-def label(text: object) -> str:
-    """``text`` made safe for plotly's HTML-like text (``<`` → ``&lt;`` ...)."""
-    return html.escape(str(text), quote=False)
 
 
 def class_balance_figure(ds: Dataset) -> go.Figure:
@@ -129,37 +115,11 @@ def feature_distribution_figure(
     x = original_units(ds, split)[:, j]
     y = np.asarray(split_of(ds, split).y)
     ok = np.isfinite(x)
-    x, y = x[ok], y[ok]
     unit = ds.units.get(feature, "")
-    fig = go.Figure()
-    if x.size:
-        centers, widths, edges = _bins(x, bins)
-        for k, cls in enumerate(ds.class_names):
-            xk = x[y == k]
-            counts, _ = np.histogram(xk, bins=edges)
-            share = counts / xk.size if xk.size else counts.astype(float)
-            fig.add_trace(
-                go.Bar(
-                    x=centers,
-                    y=share,
-                    width=widths,
-                    name=f"{label(cls)} (n={xk.size})",
-                    opacity=0.6,
-                )
-            )
+    fig = go.Figure(_class_histograms(x[ok], y[ok], ds.class_names, bins))
     rng = ds.normal_ranges.get(feature)
     if rng is not None:
-        low, high = (float(v) for v in rng)
-        fig.add_vrect(
-            x0=low,
-            x1=high,
-            fillcolor=NORMAL_RANGE_COLOR,
-            opacity=0.15,
-            line_width=0,
-            layer="below",
-            annotation_text=f"normal range {low:g}–{high:g} {label(unit)}".strip(),
-            annotation_position="top left",
-        )
+        _shade_normal_range(fig, *(float(v) for v in rng), unit)
     missing = int((~ok).sum())
     note = f", {missing} missing values left out" if missing else ""
     fig.update_layout(
@@ -171,6 +131,44 @@ def feature_distribution_figure(
         legend_title="class",
     )
     return fig
+
+
+def _class_histograms(
+    x: np.ndarray, y: np.ndarray, class_names: Sequence[str], bins: int
+) -> list[go.Bar]:
+    """One bar trace per class: the share of its values in each (shared) bin."""
+    if not x.size:
+        return []
+    centers, widths, edges = _bins(x, bins)
+    traces = []
+    for k, cls in enumerate(class_names):
+        xk = x[y == k]
+        counts, _ = np.histogram(xk, bins=edges)
+        share = counts / xk.size if xk.size else counts.astype(float)
+        traces.append(
+            go.Bar(
+                x=centers,
+                y=share,
+                width=widths,
+                name=f"{label(cls)} (n={xk.size})",
+                opacity=0.6,
+            )
+        )
+    return traces
+
+
+def _shade_normal_range(fig: go.Figure, low: float, high: float, unit: str) -> None:
+    """A labelled band behind the bars from ``low`` to ``high``."""
+    fig.add_vrect(
+        x0=low,
+        x1=high,
+        fillcolor=NORMAL_RANGE_COLOR,
+        opacity=0.15,
+        line_width=0,
+        layer="below",
+        annotation_text=f"normal range {low:g}–{high:g} {label(unit)}".strip(),
+        annotation_position="top left",
+    )
 
 
 def image_grid_figure(
@@ -231,74 +229,5 @@ def image_grid_figure(
         title=f"{idx.size} sample images from {label(ds.name)} ({split})",
         height=140 * rows + 80,
         margin={"l": 10, "r": 10, "t": 70, "b": 10},
-    )
-    return fig
-
-
-#: Metrics :func:`model_comparison_figure` shows, one panel each.
-COMPARED_METRICS = ("auc", "theta_l1", "d_eff")
-
-
-def model_comparison_figure(
-    cards: Sequence[ModelCard], metrics: Sequence[str] = COMPARED_METRICS
-) -> go.Figure:
-    """Stored models side by side: one panel of horizontal bars per metric.
-
-    Parameters
-    ----------
-    cards : sequence of ModelCard
-        The models to compare, top to bottom in this order.
-    metrics : sequence of str
-        Keys of ``card.metrics``; a model without a metric gets no bar and
-        "n/a" as its text.
-
-    Returns
-    -------
-    Figure
-        One ``go.Bar`` trace per metric (``orientation="h"``, y = model IDs,
-        x = values), the panels sharing the y axis; each model keeps one
-        colour across panels.
-
-    Raises
-    ------
-    ValueError
-        No cards, or no metrics.
-    """
-    if not cards or not metrics:
-        raise ValueError(
-            f"Need at least one model and one metric; got {len(cards)} models "
-            f"and {len(metrics)} metrics"
-        )
-    ids = [label(c.model_id) for c in cards]
-    palette = qualitative.Plotly
-    colors = [palette[i % len(palette)] for i in range(len(cards))]
-    fig = make_subplots(
-        rows=1,
-        cols=len(metrics),
-        shared_yaxes=True,
-        subplot_titles=[label(METRIC_LABELS.get(m, m)) for m in metrics],
-        horizontal_spacing=0.04,
-    )
-    for j, metric in enumerate(metrics):
-        values = [float(c.metrics.get(metric, math.nan)) for c in cards]
-        fig.add_trace(
-            go.Bar(
-                x=values,
-                y=ids,
-                orientation="h",
-                name=label(METRIC_LABELS.get(metric, metric)),
-                marker_color=colors,
-                text=["n/a" if math.isnan(v) else f"{v:.3g}" for v in values],
-                textposition="auto",
-                showlegend=False,
-            ),
-            row=1,
-            col=j + 1,
-        )
-    fig.update_yaxes(autorange="reversed")  # first model on top
-    fig.update_layout(
-        title=f"{len(cards)} stored models compared",
-        height=140 + 36 * len(cards),
-        margin={"l": 10, "r": 10, "t": 80, "b": 30},
     )
     return fig

@@ -1,9 +1,10 @@
 """Plotly figures of input gradients, PCA maps and first-layer weights.
 
-Drawn from what :mod:`core.neural_lasso.inspection` computes; no Streamlit here. Scatter
-plots use WebGL (``go.Scattergl``) and put many panels into one figure, since a
-browser page holds only a handful of WebGL contexts. Text that came from data
-(feature, class and model names, units) passes through :func:`core.figures.data.label`.
+Drawn from what :mod:`core.neural_lasso` computes (panels, PCA maps, weights);
+no Streamlit here. Scatter plots use WebGL (``go.Scattergl``) and put many
+panels into one figure, since a browser page holds only a handful of WebGL
+contexts. Text that came from data (feature, class and model names, units)
+passes through :func:`core.figures.style.label`.
 
 Colours: outcomes use the qualitative palette; gradients a diverging scale
 centred at zero with a symmetric range (red: the explained log-probability
@@ -21,8 +22,9 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
-from core.figures.data import NORMAL_RANGE_COLOR, label
-from core.neural_lasso.inspection import GradientPanels, ZeroStructure
+from core.figures.style import NORMAL_RANGE_COLOR, label
+from core.neural_lasso.panels import GradientPanels
+from core.neural_lasso.weights import ZeroStructure
 
 #: Diverging scale for gradients and probabilities: blue low, white 0, red high.
 DIVERGING = "RdBu_r"
@@ -85,7 +87,7 @@ def gradient_panels_figure(
     Parameters
     ----------
     panels : GradientPanels
-        From :func:`core.neural_lasso.inspection.gradient_panels`.
+        From :func:`core.neural_lasso.panels.gradient_panels`.
     share_y : bool
         Share the gradient axis within a row (the default, so models compare
         at a glance); False gives each panel its own y range, to see the shape
@@ -112,7 +114,7 @@ def gradient_panels_figure(
         for f in feats
         for m in models
     ]
-    fig = make_subplots(
+    grid = make_subplots(
         rows=n_rows,
         cols=n_cols,
         shared_xaxes="rows",
@@ -125,60 +127,8 @@ def gradient_panels_figure(
     # validated once: plotly's per-subplot helpers (add_trace(row=...),
     # add_vrect(col="all")) search the whole grid on every call, seconds for
     # a 12 × 3 grid.
-    traces, rows, cols, shapes, axes = [], [], [], [], {}
-    pts = panels.points
-    groups = dict(tuple(pts.groupby(["feature", "model"], sort=False)))
-    trend = dict(tuple(panels.trend.groupby(["feature", "model"], sort=False)))
-    has_region = "region" in pts.columns
-    for r, f in enumerate(feats, start=1):
-        unit = label(f["unit"])
-        for c, model in enumerate(models, start=1):
-            cell = groups.get((f["feature"], model), pts.iloc[:0])
-            first = r == 1 and c == 1
-            new = [
-                _class_trace(cell, k, cls, f["feature"], unit, has_region, first)
-                for k, cls in enumerate(panels.class_names)
-            ]
-            t = trend.get((f["feature"], model))
-            if t is not None:
-                new += _trend_traces(t, panels.trend_method, first)
-            traces += new
-            rows += [r] * len(new)
-            cols += [c] * len(new)
-            i = (r - 1) * n_cols + c
-            x, y = ("x", "y") if i == 1 else (f"x{i}", f"y{i}")
-            axes[f"xaxis{i if i > 1 else ''}"] = {
-                "title": {"text": label(f["feature"]), "font": {"size": 11}}
-            }
-            axes[f"yaxis{i if i > 1 else ''}"] = {"exponentformat": "e"}
-            if not math.isnan(f["normal_low"]):
-                shapes.append(
-                    {
-                        "type": "rect",
-                        "xref": x,
-                        "yref": f"{y} domain",
-                        "x0": f["normal_low"],
-                        "x1": f["normal_high"],
-                        "y0": 0,
-                        "y1": 1,
-                        "fillcolor": NORMAL_RANGE_COLOR,
-                        "opacity": 0.15,
-                        "line": {"width": 0},
-                        "layer": "below",
-                    }
-                )
-        first_x = axes["xaxis" + ("" if r == 1 else str((r - 1) * n_cols + 1))]
-        note = _shown_note(f)
-        first_x["title"]["text"] += (f" ({unit})" if unit else "") + (
-            f" · {note}" if note else ""
-        )
-        first_y = axes["yaxis" + ("" if r == 1 else str((r - 1) * n_cols + 1))]
-        first_y["title"] = {"text": label(f["gradient_unit"]), "font": {"size": 11}}
-    spec = fig.to_plotly_json()
-    for trace, r, c in zip(traces, rows, cols, strict=True):
-        i = (r - 1) * n_cols + c
-        trace.update(xaxis=f"x{i if i > 1 else ''}", yaxis=f"y{i if i > 1 else ''}")
-    layout = spec["layout"]
+    traces, axes, shapes = _panel_contents(panels, feats, models)
+    layout = grid.to_plotly_json()["layout"]
     for name, update in axes.items():
         layout.setdefault(name, {}).update(update)
         if name.startswith("yaxis"):
@@ -205,6 +155,84 @@ def gradient_panels_figure(
         margin={"l": 10, "r": 10, "t": 130, "b": 40},
     )
     return go.Figure({"data": traces, "layout": layout})
+
+
+def _axis_names(i: int) -> tuple[str, str]:
+    """The layout keys of subplot ``i``'s axes (1-based): ``xaxis``, ``xaxis2`` ..."""
+    suffix = str(i) if i > 1 else ""
+    return f"xaxis{suffix}", f"yaxis{suffix}"
+
+
+def _panel_contents(
+    panels: GradientPanels, feats: list[dict], models: list[str]
+) -> tuple[list[dict], dict[str, dict], list[dict]]:
+    """Every panel's traces, axis settings and normal-range shapes, as plain dicts.
+
+    Returns
+    -------
+    traces : list of dict
+        Per panel in row-major order: the class scatters, then the trend.
+    axes : dict of str to dict
+        Layout updates per axis (``xaxis``, ``yaxis2`` ...).
+    shapes : list of dict
+    """
+    n_cols = max(len(models), 1)
+    pts = panels.points
+    groups = dict(tuple(pts.groupby(["feature", "model"], sort=False)))
+    trend = dict(tuple(panels.trend.groupby(["feature", "model"], sort=False)))
+    has_region = "region" in pts.columns
+    traces, axes, shapes = [], {}, []
+    for r, f in enumerate(feats, start=1):
+        unit = label(f["unit"])
+        for c, model in enumerate(models, start=1):
+            i = (r - 1) * n_cols + c
+            x, y = ("x", "y") if i == 1 else (f"x{i}", f"y{i}")
+            cell = groups.get((f["feature"], model), pts.iloc[:0])
+            first = r == 1 and c == 1
+            new = [
+                _class_trace(cell, k, cls, f["feature"], unit, has_region, first)
+                for k, cls in enumerate(panels.class_names)
+            ]
+            t = trend.get((f["feature"], model))
+            if t is not None:
+                new += _trend_traces(t, panels.trend_method, first)
+            for trace in new:
+                trace.update(xaxis=x, yaxis=y)
+            traces += new
+            x_axis, y_axis = _axis_names(i)
+            axes[x_axis] = {
+                "title": {"text": label(f["feature"]), "font": {"size": 11}}
+            }
+            axes[y_axis] = {"exponentformat": "e"}
+            if not math.isnan(f["normal_low"]):
+                shapes.append(_normal_range_shape(f, x, y))
+        x_axis, y_axis = _axis_names((r - 1) * n_cols + 1)
+        note = _shown_note(f)
+        axes[x_axis]["title"]["text"] += (f" ({unit})" if unit else "") + (
+            f" · {note}" if note else ""
+        )
+        axes[y_axis]["title"] = {
+            "text": label(f["gradient_unit"]),
+            "font": {"size": 11},
+        }
+    return traces, axes, shapes
+
+
+def _normal_range_shape(feature: Mapping, x: str, y: str) -> dict:
+    """A band over the full height of one panel, from the feature's normal range."""
+    return {
+        "type": "rect",
+        "xref": x,
+        "yref": f"{y} domain",
+        "x0": feature["normal_low"],
+        "x1": feature["normal_high"],
+        "y0": 0,
+        "y1": 1,
+        "fillcolor": NORMAL_RANGE_COLOR,
+        "opacity": 0.15,
+        "line": {"width": 0},
+        "layer": "below",
+    }
 
 
 def _class_trace(
@@ -291,7 +319,7 @@ def pca_gradient_figure(
     Parameters
     ----------
     table : DataFrame
-        :func:`core.neural_lasso.inspection.pca_table` with one column per feature named
+        :func:`core.neural_lasso.pca.pca_table` with one column per feature named
         ``feature`` holding that feature's gradient.
     features : sequence of str
         Panel order.
@@ -330,37 +358,8 @@ def pca_gradient_figure(
     )
     custom = table[["id", "outcome"]].to_numpy(dtype=object)
     for i, f in enumerate(features):
-        m = ranges[f]
         fig.add_trace(
-            go.Scattergl(
-                x=table["pc1"],
-                y=table["pc2"],
-                mode="markers",
-                name=label(f),
-                showlegend=False,
-                marker={
-                    "size": 4,
-                    "color": table[f],
-                    "colorscale": DIVERGING,
-                    "cmin": -m,
-                    "cmax": m,
-                    "cmid": 0,
-                    "showscale": i == 0,
-                    "colorbar": {
-                        "title": "gradient",
-                        "tickvals": [-m, 0, m],
-                        "ticktext": ["lowers", "0", "raises"],
-                        "len": min(1.0, 600 / height),
-                        "y": 1,
-                        "yanchor": "top",
-                    },
-                },
-                customdata=custom,
-                hovertemplate=(
-                    "id %{customdata[0]} (%{customdata[1]})<br>"
-                    f"gradient of {label(f)}: %{{marker.color:.3g}}<extra></extra>"
-                ),
-            ),
+            _gradient_map_trace(table, f, ranges[f], custom, i == 0, height),
             row=i // cols + 1,
             col=i % cols + 1,
         )
@@ -373,6 +372,46 @@ def pca_gradient_figure(
         title=title, height=height, margin={"l": 10, "r": 10, "t": 90, "b": 20}
     )
     return fig
+
+
+def _gradient_map_trace(
+    table: pd.DataFrame,
+    feature: str,
+    m: float,
+    custom: np.ndarray,
+    with_scale: bool,
+    height: float,
+) -> go.Scattergl:
+    """The PCA plane coloured by one feature's gradient on the range ±``m``."""
+    return go.Scattergl(
+        x=table["pc1"],
+        y=table["pc2"],
+        mode="markers",
+        name=label(feature),
+        showlegend=False,
+        marker={
+            "size": 4,
+            "color": table[feature],
+            "colorscale": DIVERGING,
+            "cmin": -m,
+            "cmax": m,
+            "cmid": 0,
+            "showscale": with_scale,
+            "colorbar": {
+                "title": "gradient",
+                "tickvals": [-m, 0, m],
+                "ticktext": ["lowers", "0", "raises"],
+                "len": min(1.0, 600 / height),
+                "y": 1,
+                "yanchor": "top",
+            },
+        },
+        customdata=custom,
+        hovertemplate=(
+            "id %{customdata[0]} (%{customdata[1]})<br>"
+            f"gradient of {label(feature)}: %{{marker.color:.3g}}<extra></extra>"
+        ),
+    )
 
 
 def pca_probability_figure(
@@ -388,7 +427,7 @@ def pca_probability_figure(
     Parameters
     ----------
     table : DataFrame
-        :func:`core.neural_lasso.inspection.pca_table` with one column per model (named by
+        :func:`core.neural_lasso.pca.pca_table` with one column per model (named by
         the model) holding its predicted probability of the explained class.
 
     Returns
@@ -409,29 +448,7 @@ def pca_probability_figure(
     for c, model in enumerate(models, start=1):
         for k, cls in enumerate(class_names):
             part = table[table["class"] == k]
-            fig.add_trace(
-                go.Scattergl(
-                    x=part["pc1"],
-                    y=part["pc2"],
-                    mode="markers",
-                    name=f"true: {label(cls)}",
-                    legendgroup=f"class{k}",
-                    showlegend=c == 1,
-                    marker={
-                        "size": 6 if k else 5,
-                        "symbol": CLASS_SYMBOLS[k % len(CLASS_SYMBOLS)],
-                        "color": part[model],
-                        "coloraxis": "coloraxis",
-                    },
-                    customdata=part[["id"]].to_numpy(dtype=object),
-                    hovertemplate=(
-                        "id %{customdata[0]}<br>p = %{marker.color:.3f}"
-                        f"<extra>{label(cls)}</extra>"
-                    ),
-                ),
-                row=1,
-                col=c,
-            )
+            fig.add_trace(_probability_trace(part, model, k, cls, c == 1), row=1, col=c)
     fig.update_layout(
         title=title,
         height=520,
@@ -450,6 +467,31 @@ def pca_probability_figure(
     return fig
 
 
+def _probability_trace(
+    part: pd.DataFrame, model: str, k: int, cls: str, in_legend: bool
+) -> go.Scattergl:
+    """The examples of true class ``k``, coloured by ``model``'s probability."""
+    return go.Scattergl(
+        x=part["pc1"],
+        y=part["pc2"],
+        mode="markers",
+        name=f"true: {label(cls)}",
+        legendgroup=f"class{k}",
+        showlegend=in_legend,
+        marker={
+            "size": 6 if k else 5,
+            "symbol": CLASS_SYMBOLS[k % len(CLASS_SYMBOLS)],
+            "color": part[model],
+            "coloraxis": "coloraxis",
+        },
+        customdata=part[["id"]].to_numpy(dtype=object),
+        hovertemplate=(
+            "id %{customdata[0]}<br>p = %{marker.color:.3f}"
+            f"<extra>{label(cls)}</extra>"
+        ),
+    )
+
+
 def weights_heatmap_figure(
     table: pd.DataFrame,
     *,
@@ -461,7 +503,7 @@ def weights_heatmap_figure(
     Parameters
     ----------
     table : DataFrame
-        :func:`core.neural_lasso.inspection.weights_table`: ``model``, ``feature``, then one
+        :func:`core.neural_lasso.weights.weights_table`: ``model``, ``feature``, then one
         column per hidden unit.
     title : str
         Already escaped where it holds data-derived text.
@@ -480,16 +522,7 @@ def weights_heatmap_figure(
     values = table[units].to_numpy(dtype=np.float64)
     m = float(np.nanmax(np.abs(values))) if values.size else 0.0
     m = m if m > 0 else 1.0
-    titles = []
-    for model in models:
-        t = f"<b>{label(model)}</b>"
-        if zeros is not None and model in zeros:
-            z = zeros[model]
-            t += (
-                f"<br>{z.zero_features.size}/{z.n_features} feature columns, "
-                f"{z.zero_units.size}/{z.n_units} units zero"
-            )
-        titles.append(t)
+    titles = [_heatmap_title(model, zeros) for model in models]
     fig = make_subplots(
         rows=1,
         cols=max(len(models), 1),
@@ -515,13 +548,8 @@ def weights_heatmap_figure(
             row=1,
             col=c,
         )
-    sub = ""
-    if zeros:
-        tol = ", ".join(f"{z.tolerance:.2g}" for z in zeros.values())
-        rel = next(iter(zeros.values())).rel_tol
-        sub = f"<br><sup>zero: |w| ≤ {rel:g}·max|W| ({tol})</sup>"
     fig.update_layout(
-        title=title + sub,
+        title=title + _zero_note(zeros),
         height=min(max(320, 12 * n), 2400) + 160,
         coloraxis={
             "colorscale": DIVERGING,
@@ -539,3 +567,24 @@ def weights_heatmap_figure(
         title_text="input feature", showticklabels=n <= MAX_LABELLED_ROWS, col=1
     )
     return fig
+
+
+def _heatmap_title(model: str, zeros: Mapping[str, ZeroStructure] | None) -> str:
+    """The model's name, and its zero columns and units when they were counted."""
+    t = f"<b>{label(model)}</b>"
+    if zeros is not None and model in zeros:
+        z = zeros[model]
+        t += (
+            f"<br>{z.zero_features.size}/{z.n_features} feature columns, "
+            f"{z.zero_units.size}/{z.n_units} units zero"
+        )
+    return t
+
+
+def _zero_note(zeros: Mapping[str, ZeroStructure] | None) -> str:
+    """A subtitle saying when a weight counts as zero ("" without counts)."""
+    if not zeros:
+        return ""
+    tol = ", ".join(f"{z.tolerance:.2g}" for z in zeros.values())
+    rel = next(iter(zeros.values())).rel_tol
+    return f"<br><sup>zero: |w| ≤ {rel:g}·max|W| ({tol})</sup>"

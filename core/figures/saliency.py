@@ -1,7 +1,7 @@
 """Plotly figures of saliency maps, evaluation curves and the Hessian study.
 
 No Streamlit here; strings that came from data (feature names) are escaped
-with :func:`core.figures.data.label`.
+with :func:`core.figures.style.label`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
-from core.figures.data import label
+from core.figures.style import label
 from core.saliency.evaluation import BETTER, CURVES
 
 #: Relevance 0 → black, 1 → white through red and yellow.

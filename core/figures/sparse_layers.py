@@ -1,13 +1,18 @@
-"""Figures of a regularisation path: coefficient paths and the sparsity trade-off."""
+"""Figures of sparse decision layers: a regularisation path's coefficients and
+sparsity trade-off, and the debugging results (word clouds, bias probe, class
+confusion against shared features)."""
 
 from __future__ import annotations
 
 import itertools
 
 import numpy as np
+import pandas as pd
+import plotly.express as px
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
+from core.figures.style import label
 from core.sparse_layers.glm.result import ElasticNetPath
 from core.sparse_layers.glm.selection import entry_order
 
@@ -101,7 +106,7 @@ def tradeoff_figure(
     d = path.diagnostics
     n = path.active_features
     fig = go.Figure()
-    for label, acc in (
+    for split, acc in (
         ("train", d["train_accuracy"]),
         ("validation", d["val_accuracy"]),
         ("test", test_accuracy),
@@ -113,11 +118,11 @@ def tradeoff_figure(
                 x=n,
                 y=acc,
                 mode="lines+markers",
-                name=label,
+                name=split,
                 marker={"size": 4},
                 customdata=path.lambdas,
                 hovertemplate="%{x} features<br>accuracy %{y:.3f}"
-                "<br>λ %{customdata:.3g}<extra>" + label + "</extra>",
+                "<br>λ %{customdata:.3g}<extra>" + split + "</extra>",
             )
         )
     fig.update_layout(
@@ -133,3 +138,105 @@ def tradeoff_figure(
     )
     _mark_selected_and_current(fig, n[selected], n[current])
     return fig
+
+
+def word_cloud_image(
+    cloud: pd.DataFrame,
+    *,
+    colormap: str,
+    width: int = 480,
+    height: int = 320,
+    seed: int = 0,
+):
+    """A ``wordcloud`` image of one side of a feature's cloud, word size ∝ |weight|.
+
+    Parameters
+    ----------
+    cloud : DataFrame
+        Columns ``word`` and ``weight`` (:meth:`WordClouds.cloud
+        <core.sparse_layers.debugging.lime_clouds.WordClouds.cloud>`).
+    colormap : str
+        A matplotlib colormap name.
+    width, height : int
+        Pixels.
+    seed : int
+        The layout's random state.
+
+    Returns
+    -------
+    PIL.Image.Image or None
+        None when the cloud has no words.
+    """
+    from wordcloud import WordCloud  # slow to import; only word-cloud pages need it
+
+    freqs = {
+        str(w): float(abs(v))
+        for w, v in zip(cloud.word, cloud.weight, strict=True)
+        if v != 0
+    }
+    if not freqs:
+        return None
+    wc = WordCloud(
+        width=width,
+        height=height,
+        background_color="white",
+        colormap=colormap,
+        random_state=seed,
+        prefer_horizontal=0.95,
+        collocations=False,
+    )
+    return wc.generate_from_frequencies(freqs).to_image()
+
+
+def bias_probe_figure(table: pd.DataFrame) -> go.Figure:
+    """Flip rate per true class, one bar per layer, with 95 % Wilson intervals.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`~core.sparse_layers.debugging.bias.bias_probe`'s table: columns
+        ``layer``, ``class``, ``flip_rate``, ``ci_low``, ``ci_high``.
+    """
+    fig = px.bar(
+        table.assign(**{"class": table["class"].map(label)}),
+        x="class",
+        y="flip_rate",
+        color="layer",
+        barmode="group",
+        error_y=table.ci_high - table.flip_rate,
+        error_y_minus=table.flip_rate - table.ci_low,
+        labels={"flip_rate": "share of correct predictions flipped"},
+        title="Flip rate per true class (95 % Wilson intervals)",
+    )
+    fig.update_yaxes(range=[0, 1])
+    return fig
+
+
+def confusion_vs_shared_figure(
+    pairs: pd.DataFrame, correlation: dict, layer_name: str
+) -> go.Figure:
+    """Confusion of each class pair against the features the pair shares.
+
+    Parameters
+    ----------
+    pairs, correlation
+        What :func:`confusion_vs_shared
+        <core.sparse_layers.debugging.misclassifications.confusion_vs_shared>`
+        returns.
+    layer_name : str
+        Named in the title (e.g. ``"sparse"``).
+    """
+    return px.scatter(
+        pairs.assign(
+            class_i=pairs.class_i.map(label), class_j=pairs.class_j.map(label)
+        ),
+        x="shared",
+        y="confusion",
+        hover_data=["class_i", "class_j"],
+        labels={
+            "shared": "features both classes use",
+            "confusion": "max(C[i,j], C[j,i])",
+        },
+        title=f"{label(layer_name)} layer · Pearson {correlation['pearson']:.2f} (p = "
+        f"{correlation['pearson_p']:.2g}), Spearman {correlation['spearman']:.2f}",
+    )

@@ -48,8 +48,12 @@ def block_soft_threshold(
     return W * scale[group_of_column]
 
 
-def elastic_net_prox(x: torch.Tensor, l1: float, l2: float) -> torch.Tensor:
+def elastic_net_prox(
+    x: torch.Tensor, l1: float | torch.Tensor, l2: float | torch.Tensor
+) -> torch.Tensor:
     """prox of ``l1 ‖·‖₁ + (l2 / 2) ‖·‖₂²``: ``soft_threshold(x, l1) / (1 + l2)``.
+
+    ``l1`` and ``l2`` are floats or tensors that broadcast against ``x``.
 
     With a step ``γ`` and the elastic net ``λ[α‖β‖₁ + (1 − α)/2 ‖β‖₂²]`` this is
     the update of glm_saga's Algorithm 1 with ``l1 = γλα``, ``l2 = γλ(1 − α)``.

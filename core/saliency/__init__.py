@@ -6,7 +6,9 @@
 Captum's standard methods are wrapped (:mod:`core.saliency.captum_methods`);
 CAFO/CASO (:mod:`core.saliency.caso`) and the rate-distortion explanations
 (:mod:`core.saliency.rde`) implement the same protocol
-(:mod:`core.saliency.protocol`); :mod:`core.saliency.registry` names them all.
+(:mod:`core.saliency.protocol`), each module with its explainer classes and
+parameter schemas; :mod:`core.saliency.registry` names them all. Input checks
+and target resolution shared by every method are in :mod:`core.saliency.inputs`.
 """
 
 from core.saliency import registry  # noqa: F401  (registers the methods)

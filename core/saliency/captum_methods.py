@@ -17,7 +17,9 @@ et al. (2015, Guided Backprop), Ribeiro et al. (2016, LIME), Lundberg & Lee
 
 from __future__ import annotations
 
+import contextlib
 import warnings
+from collections.abc import Iterator
 
 import torch
 from captum._utils.models.linear_model import SkLearnLasso
@@ -31,8 +33,71 @@ from captum.attr import (
     NoiseTunnel,
     Saliency,
 )
+from torch import nn
 
-from core.saliency.protocol import Explainer, patch_mask, seeded
+from core.saliency.protocol import SEED, Explainer, Param
+from core.training.models import ImageInput
+
+SMOOTHGRAD_PARAMS = (
+    Param("noise", "Noise σ / range", "float", 0.15, low=0.0, high=1.0),
+    Param("n_samples", "Noisy copies", "int", 25, low=1, high=500),
+    SEED,
+)
+INTEGRATED_GRADIENTS_PARAMS = (Param("n_steps", "Steps", "int", 50, low=2, high=1000),)
+_PERTURBATIONS = (
+    Param("n_samples", "Perturbations", "int", 300, low=10, high=20_000),
+    Param(
+        "patch",
+        "Patch size (pixels)",
+        "int",
+        2,
+        low=1,
+        high=16,
+        help="Image models: features grouped into patch×patch squares.",
+    ),
+)
+LIME_PARAMS = (
+    *_PERTURBATIONS,
+    Param("alpha", "Lasso α", "float", 0.01, low=1e-6, high=1.0, log=True),
+    SEED,
+)
+KERNEL_SHAP_PARAMS = (*_PERTURBATIONS, SEED)
+
+
+@contextlib.contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Seed torch's global generator for the block (Captum draws from it) and
+    restore its state afterwards."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
+
+
+def _image_input_shape(model: nn.Module) -> tuple[int, int, int] | None:
+    """(H, W, C) of the model's first :class:`ImageInput` layer, which reshapes
+    flat pixels into images; None for a model that reads flat features."""
+    first = next((m for m in model.modules() if isinstance(m, ImageInput)), None)
+    return tuple(first.shape) if first is not None else None
+
+
+def patch_mask(model: nn.Module, d: int, patch: int) -> torch.Tensor:
+    """Feature groups for perturbation methods: patch×patch pixel squares.
+
+    All channels of a pixel share a group; a model without image input gets
+    one group per feature. Returns a long tensor of shape (1, d).
+    """
+    shape = _image_input_shape(model)
+    if shape is None or patch <= 1:
+        if shape is None:
+            return torch.arange(d)[None]
+        h, w, c = shape
+        return torch.arange(h * w).repeat_interleave(c)[None]
+    h, w, c = shape
+    rows = torch.arange(h) // patch
+    cols = torch.arange(w) // patch
+    per_row = -(-w // patch)
+    grid = rows[:, None] * per_row + cols[None, :]
+    return grid.reshape(-1).repeat_interleave(c)[None]
 
 
 def _leaf(x: torch.Tensor) -> torch.Tensor:

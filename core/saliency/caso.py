@@ -27,14 +27,16 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from core.optim.fista import FistaResult, fista
-from core.saliency.hessian import (
-    AutogradHessian,
-    ClosedFormHessian,
-    check_inputs,
-    local_hessian,
-    resolve_target,
+from core.optim.fista import (
+    FistaResult,
+    IterateChange,
+    L1Norm,
+    SmoothFunction,
+    fista,
 )
+from core.saliency.hessian import AutogradHessian, ClosedFormHessian, local_hessian
+from core.saliency.inputs import check_input_batch, resolve_target
+from core.saliency.protocol import SEED, Explainer, Param
 
 #: The authors' defaults: 10 FISTA iterations, backtracking factor 0.5.
 N_ITER = 10
@@ -136,20 +138,19 @@ def solve(
             out = out - op.hvp(delta)
         return out.reshape(n * k, d)
 
-    step = (1 / (2 * lam2)).expand(n, k, 1).reshape(-1) if lr is None else lr
+    lipschitz = (2 * lam2).expand(n, k, 1).reshape(-1) if lr is None else 1 / lr
     res = fista(
-        f,
-        grad_f,
-        lambda1.reshape(-1).to(g.dtype),
+        SmoothFunction(f, grad_f),
+        L1Norm(lambda1.reshape(-1).to(g.dtype)),
         torch.zeros(n * k, d, dtype=g.dtype),
-        step=step,
+        lipschitz=lipschitz,
+        stop=IterateChange(tol) if tol > 0 else None,
         n_iter=n_iter,
         backtrack=BACKTRACK,
-        tol=tol,
         warn=warn,
     )
     delta = unflat(res.x)
-    objective = -res.objective[-1].reshape(n, k)
+    objective = -res.objective.reshape(n, k)
     sparsity = (delta == 0).to(g.dtype).mean(-1)
     return CasoSolution(delta, objective, sparsity, res)
 
@@ -225,48 +226,87 @@ def select_lambda1(
             f"Need start > 0, n_batch ≥ 1 and max_rounds ≥ 1; got {start}, "
             f"{n_batch}, {max_rounds}"
         )
-    g = op.grad
-    n, d = g.shape
-    lams, rhos, objs, deltas = [], [], [], []
+    tries = _Tries(op, lambda2, second_order=second_order, **solve_kwargs)
+    _sweep_decades(tries, start, n_batch)
+    for _ in range(max_rounds):
+        lam, rho, _, _ = tries.so_far()
+        if ((rho >= lo) & (rho <= hi)).any(1).all():
+            break
+        tries.solve(_lambda1_between(lam, rho, sparsity, n_batch))
+    return _best_try(*tries.so_far(), sparsity)
 
-    def run(lam: torch.Tensor) -> None:
-        sol = solve(
-            op, lam, lambda2, second_order=second_order, warn=False, **solve_kwargs
-        )
-        lams.append(lam)
-        rhos.append(sol.sparsity)
-        objs.append(sol.objective)
-        deltas.append(sol.delta)
 
-    # Decades up from ``start`` until every example has an all-zero solution.
-    base = torch.full((n, 1), float(start), dtype=g.dtype)
+class _Tries:
+    """Every λ₁ solved for so far and its solution, per example, in order."""
+
+    def __init__(self, op: Hessian, lambda2: torch.Tensor, **solve_kwargs):
+        self.op, self.lambda2, self.solve_kwargs = op, lambda2, solve_kwargs
+        self.lambda1, self.sparsity, self.objective, self.delta = [], [], [], []
+
+    def solve(self, lambda1: torch.Tensor) -> None:
+        """Solve for ``lambda1`` of shape (n, k) and keep the solutions."""
+        sol = solve(self.op, lambda1, self.lambda2, warn=False, **self.solve_kwargs)
+        self.lambda1.append(lambda1)
+        self.sparsity.append(sol.sparsity)
+        self.objective.append(sol.objective)
+        self.delta.append(sol.delta)
+
+    def so_far(self) -> tuple[torch.Tensor, ...]:
+        """λ₁, ρ and the objective (n, m), and Δ (n, m, d), of the m tries."""
+        parts = (self.lambda1, self.sparsity, self.objective, self.delta)
+        return tuple(torch.cat(p, 1) for p in parts)
+
+
+def _sweep_decades(tries: _Tries, start: float, n_batch: int) -> None:
+    """Solve for λ₁ = ``start``·10^j, ``n_batch`` decades at a time, until
+    every example has an all-zero solution."""
+    g = tries.op.grad
+    base = torch.full((g.shape[0], 1), float(start), dtype=g.dtype)
     powers = 10.0 ** torch.arange(n_batch, dtype=g.dtype)
     for decade in range(64):
-        run(base * powers * 10.0 ** (decade * n_batch))
-        if (torch.cat(rhos, 1) == 1).any(1).all():
-            break
-    else:
-        raise ValueError(
-            f"No λ₁ up to {start:g}·10^{64 * n_batch} made the solution all zero; "
-            "is the gradient finite?"
-        )
-    for _ in range(max_rounds):
-        lam, rho = torch.cat(lams, 1), torch.cat(rhos, 1)
-        ok = (rho >= lo) & (rho <= hi)
-        if ok.any(1).all():
-            break
-        too_dense = torch.where(rho < lo, lam, torch.zeros_like(lam)).amax(1)
-        too_sparse = torch.where(rho > hi, lam, torch.full_like(lam, math.inf)).amin(1)
-        j = torch.arange(1, n_batch + 1, dtype=g.dtype)
-        halvings = too_sparse[:, None] * 2.0**-j
-        ratio = (too_sparse / too_dense.clamp(min=1e-300))[:, None]
-        between = too_dense[:, None] * ratio ** (j / (n_batch + 1))
-        run(torch.where(too_dense[:, None] > 0, between, halvings))
-    lam, rho, obj = torch.cat(lams, 1), torch.cat(rhos, 1), torch.cat(objs, 1)
-    delta = torch.cat(deltas, 1)
+        tries.solve(base * powers * 10.0 ** (decade * n_batch))
+        if (torch.cat(tries.sparsity, 1) == 1).any(1).all():
+            return
+    raise ValueError(
+        f"No λ₁ up to {start:g}·10^{64 * n_batch} made the solution all zero; "
+        "is the gradient finite?"
+    )
+
+
+def _lambda1_between(
+    lam: torch.Tensor,
+    rho: torch.Tensor,
+    sparsity: tuple[float, float],
+    n_batch: int,
+) -> torch.Tensor:
+    """The next ``n_batch`` λ₁ per example, shape (n, n_batch).
+
+    Geometrically spaced between the largest λ₁ tried that was too dense and
+    the smallest that was too sparse; halvings of the latter while none was
+    too dense.
+    """
+    lo, hi = sparsity
+    too_dense = torch.where(rho < lo, lam, torch.zeros_like(lam)).amax(1)
+    too_sparse = torch.where(rho > hi, lam, torch.full_like(lam, math.inf)).amin(1)
+    j = torch.arange(1, n_batch + 1, dtype=lam.dtype)
+    halvings = too_sparse[:, None] * 2.0**-j
+    ratio = (too_sparse / too_dense.clamp(min=1e-300))[:, None]
+    between = too_dense[:, None] * ratio ** (j / (n_batch + 1))
+    return torch.where(too_dense[:, None] > 0, between, halvings)
+
+
+def _best_try(
+    lam: torch.Tensor,
+    rho: torch.Tensor,
+    obj: torch.Tensor,
+    delta: torch.Tensor,
+    sparsity: tuple[float, float],
+) -> Lambda1Selection:
+    """In range: the highest objective; otherwise the closest sparsity (warns)."""
+    lo, hi = sparsity
+    n = lam.shape[0]
     ok = (rho >= lo) & (rho <= hi)
     distance = (lo - rho).clamp(min=0) + (rho - hi).clamp(min=0)
-    # In range: the highest objective; otherwise the closest sparsity.
     score = torch.where(ok, obj, -1e30 - distance * 1e30)
     best = score.argmax(1)
     rows = torch.arange(n)
@@ -275,7 +315,7 @@ def select_lambda1(
             f"No λ₁ gave a sparsity ratio in [{lo}, {hi}] for "
             f"{int((~ok.any(1)).sum())} of {n} examples; using the closest.",
             RuntimeWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     return Lambda1Selection(
         lam[rows, best],
@@ -360,7 +400,7 @@ def caso(
     --------
     >>> delta = caso(model, x, lambda1="auto", lambda2="auto")  # doctest: +SKIP
     """
-    x = check_inputs(x)
+    x = check_input_batch(x)
     if n_iter < 1:
         raise ValueError(f"n_iter must be at least 1, got {n_iter}")
     t = resolve_target(model, x, target)
@@ -373,30 +413,122 @@ def caso(
         n_samples=n_samples,
         seed=seed,
     )
-    n = x.shape[0]
+    lam2 = _lambda2_per_example(op, lambda2, margin)
+    kwargs = dict(second_order=second_order, n_iter=n_iter, lr=lr, tol=tol)
+    delta = _maximiser(op, lambda1, lam2, sparsity, **kwargs)
+    return delta.reshape(x.shape).to(x.dtype)
+
+
+def _lambda2_per_example(
+    op: Hessian, lambda2: float | str, margin: float = MARGIN
+) -> torch.Tensor:
+    """λ₂ per example, shape (n,): the number given, or margin·L/2 for "auto".
+
+    Raises
+    ------
+    ValueError
+        A string other than "auto", or a λ₂ that is not positive.
+    """
     if isinstance(lambda2, str):
         if lambda2 != "auto":
             raise ValueError(
                 f"lambda2 must be a positive number or 'auto'; got {lambda2!r}"
             )
-        lam2 = lambda2_from_hessian(op, margin)
-    else:
-        if not lambda2 > 0:
-            raise ValueError(f"lambda2 must be positive, got {lambda2}")
-        lam2 = torch.full((n,), float(lambda2), dtype=op.grad.dtype)
-    kwargs = dict(second_order=second_order, n_iter=n_iter, lr=lr, tol=tol)
+        return lambda2_from_hessian(op, margin)
+    if not lambda2 > 0:
+        raise ValueError(f"lambda2 must be positive, got {lambda2}")
+    return torch.full((op.grad.shape[0],), float(lambda2), dtype=op.grad.dtype)
+
+
+def _maximiser(
+    op: Hessian,
+    lambda1: float | str,
+    lambda2: torch.Tensor,
+    sparsity: tuple[float, float],
+    **solve_kwargs,
+) -> torch.Tensor:
+    """Δ* per example, shape (n, d), at the λ₁ given or, for "auto", at the
+    one the sparsity rule picks (:func:`select_lambda1`)."""
     if isinstance(lambda1, str):
         if lambda1 != "auto":
             raise ValueError(f"lambda1 must be a number ≥ 0 or 'auto'; got {lambda1!r}")
-        delta = select_lambda1(op, lam2, sparsity=sparsity, **kwargs).delta
-    else:
-        if not lambda1 >= 0:
-            raise ValueError(f"lambda1 must be ≥ 0, got {lambda1}")
-        lam1 = torch.full((n, 1), float(lambda1), dtype=op.grad.dtype)
-        delta = solve(op, lam1, lam2, **kwargs).delta[:, 0]
-    return delta.reshape(x.shape).to(x.dtype)
+        return select_lambda1(op, lambda2, sparsity=sparsity, **solve_kwargs).delta
+    if not lambda1 >= 0:
+        raise ValueError(f"lambda1 must be ≥ 0, got {lambda1}")
+    lam1 = torch.full((op.grad.shape[0], 1), float(lambda1), dtype=op.grad.dtype)
+    return solve(op, lam1, lambda2, **solve_kwargs).delta[:, 0]
 
 
 def cafo(model: nn.Module, x: torch.Tensor, target=None, **kwargs) -> torch.Tensor:
     """CAFO: :func:`caso` without the Hessian term (``second_order=False``)."""
     return caso(model, x, target, second_order=False, **kwargs)
+
+
+class CasoExplainer(Explainer):
+    """CAFO / CASO and their smooth versions through :func:`caso`.
+
+    ``lambda1`` and ``lambda2`` are used as given unless ``auto_lambda1`` /
+    ``auto_lambda2`` choose them (sparsity-ratio rule; λ₂ = margin·L/2).
+    """
+
+    def _attribute(self, x, target):
+        p = self.params
+        return caso(
+            self.model,
+            x,
+            target,
+            lambda1="auto" if p["auto_lambda1"] else p["lambda1"],
+            lambda2="auto" if p["auto_lambda2"] else p["lambda2"],
+            second_order=p["second_order"],
+            hessian=p.get("hessian", "closed_form"),
+            n_iter=p["n_iter"],
+            smooth=p.get("smooth", 0.0),
+            n_samples=p.get("n_samples", 16),
+            margin=p["margin"],
+            sparsity=(p["sparsity_low"], p["sparsity_high"]),
+            seed=p.get("seed", 0),
+        )
+
+
+REFERENCE = "Singla, Wallace, Feng & Feizi (2019), ICML"
+
+#: The widgets of CAFO and CASO (``second_order`` is fixed per method).
+CASO_PARAMS = (
+    Param(
+        "auto_lambda1",
+        "Choose λ₁ by sparsity ratio",
+        "bool",
+        True,
+        help="The paper's unsupervised rule: the best solution whose share of "
+        "zero features lies in the target range.",
+    ),
+    Param("lambda1", "λ₁ (ℓ1)", "float", 1e-3, low=0.0, high=1e3, log=True),
+    Param("sparsity_low", "Sparsity from", "float", SPARSITY[0], low=0.0, high=1.0),
+    Param("sparsity_high", "Sparsity to", "float", SPARSITY[1], low=0.0, high=1.0),
+    Param(
+        "auto_lambda2",
+        "λ₂ from the top eigenvalue",
+        "bool",
+        True,
+        help="λ₂ = margin · L / 2 > L/2 makes CASO strongly concave.",
+    ),
+    Param("lambda2", "λ₂ (ℓ2)", "float", 20.0, low=1e-8, high=1e6, log=True),
+    Param("margin", "λ₂ margin", "float", MARGIN, low=1.01, high=100.0),
+    Param("n_iter", "FISTA iterations", "int", N_ITER, low=1, high=10_000),
+    Param(
+        "hessian",
+        "Hessian-vector products",
+        "choice",
+        "closed_form",
+        choices=("closed_form", "autograd"),
+        help="Closed form Jᵀ(diag(p) − ppᵀ)J for ReLU networks, or double backprop "
+        "(any network). Also where the top eigenvalue for λ₂ comes from.",
+    ),
+)
+#: SmoothCAFO and SmoothCASO add the noise of the averaged copies.
+SMOOTH_CASO_PARAMS = (
+    *CASO_PARAMS,
+    Param("smooth", "Noise σ", "float", 0.15, low=0.0, high=10.0),
+    Param("n_samples", "Noisy copies", "int", 16, low=1, high=500),
+    SEED,
+)

@@ -28,7 +28,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from core.saliency.hessian import check_inputs, resolve_target
+from core.saliency.inputs import check_input_batch, resolve_target
 from core.saliency.rde import Distortion, Noise, noise_parameters
 from core.training.gradients import evaluating
 
@@ -131,41 +131,30 @@ def curves(
     DataFrame
         Columns ``method, example, curve, fraction, value``.
     """
-    x = check_inputs(x)
+    x = check_input_batch(x)
     if n_steps < 1 or n_noise < 1:
         raise ValueError(f"n_steps and n_noise must be ≥ 1; got {n_steps}, {n_noise}")
-    n = x.shape[0]
-    flat = x.reshape(n, -1)
-    d = flat.shape[1]
     for name, a in attributions.items():
         if tuple(a.shape) != tuple(x.shape):
             raise ValueError(
                 f"Attributions of {name} have shape {tuple(a.shape)}, inputs {tuple(x.shape)}"
             )
+    n = x.shape[0]
+    flat = x.reshape(n, -1)
     t = resolve_target(model, x, target)
-    base = torch.as_tensor(baseline, dtype=x.dtype).expand(d)
+    base = torch.as_tensor(baseline, dtype=x.dtype).expand(flat.shape[1])
     mean, std = noise_parameters(flat, noise)
     fractions = np.linspace(0, 1, n_steps + 1)
-    counts = np.round(fractions * d).astype(int)
     rows = []
     with evaluating(model), torch.no_grad():
         for i in range(n):
             dist = Distortion(model, flat[i], x.shape[1:], int(t[i]), mean[i], std[i])
             eps = dist.sample(n_noise, torch.Generator().manual_seed(seed + i))
             for name, a in attributions.items():
-                keep = _keep_masks(ordering(a[i : i + 1], seed + i)[0], counts)
-                inserted = keep * flat[i] + (1 - keep) * base
-                # deletion removes the top features: all but the first j kept
-                deleted = (1 - keep) * flat[i] + keep * base
-                prob = torch.softmax(
-                    model(torch.cat([deleted, inserted]).reshape(-1, *x.shape[1:])), 1
-                )[:, t[i]]
-                rd = dist.value(keep, eps)
-                for curve, vals in (
-                    ("deletion", prob[: len(counts)]),
-                    ("insertion", prob[len(counts) :]),
-                    ("rate-distortion", rd),
-                ):
+                order = ordering(a[i : i + 1], seed + i)[0]
+                for curve, vals in _example_curves(
+                    dist, eps, order, base, fractions
+                ).items():
                     rows += [
                         (name, i, curve, float(f), float(v))
                         for f, v in zip(fractions, vals.tolist(), strict=True)
@@ -173,6 +162,44 @@ def curves(
     return pd.DataFrame(
         rows, columns=["method", "example", "curve", "fraction", "value"]
     )
+
+
+def _example_curves(
+    dist: Distortion,
+    noise: torch.Tensor,
+    order: torch.Tensor,
+    baseline: torch.Tensor,
+    fractions: np.ndarray,
+) -> dict[str, torch.Tensor]:
+    """One example's three curves for one ordering of its features.
+
+    Parameters
+    ----------
+    dist : Distortion
+        The example, its target, the model and its Φ (the target probability).
+    noise : tensor of shape (n_noise, d)
+        The rate–distortion curve's obfuscation samples.
+    order : long tensor of shape (d,)
+        Features, most relevant first.
+    baseline : tensor of shape (d,)
+    fractions : array of shape (n_steps + 1,)
+
+    Returns
+    -------
+    dict of curve name to tensor of shape (n_steps + 1,)
+    """
+    x = dist.x
+    keep = _keep_masks(order, np.round(fractions * x.numel()).astype(int))
+    inserted = keep * x + (1 - keep) * baseline
+    # deletion removes the top features: all but the first j kept
+    deleted = (1 - keep) * x + keep * baseline
+    logits = dist.model(torch.cat([deleted, inserted]).reshape(-1, *dist.shape))
+    prob = torch.softmax(logits, 1)[:, dist.target]
+    return {
+        "deletion": prob[: len(fractions)],
+        "insertion": prob[len(fractions) :],
+        "rate-distortion": dist.value(keep, noise),
+    }
 
 
 def area_under(curves_df: pd.DataFrame) -> pd.DataFrame:

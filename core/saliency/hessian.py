@@ -37,6 +37,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from core.saliency.inputs import noisy_copies
 from core.training.gradients import evaluating
 from core.training.models import ImageInput
 
@@ -90,64 +91,6 @@ def input_gradients_enabled(model: nn.Module) -> Iterator[nn.Module]:
     """Eval mode and autograd on for the block, both restored afterwards."""
     with evaluating(model), torch.enable_grad():
         yield model
-
-
-def resolve_target(
-    model: nn.Module, x: torch.Tensor, target: int | torch.Tensor | None
-) -> torch.Tensor:
-    """Target classes as a long tensor of shape (n,); None means the predicted one.
-
-    Raises
-    ------
-    ValueError
-        A target outside ``[0, n_classes)`` or of the wrong length.
-    """
-    n = x.shape[0]
-    with evaluating(model), torch.no_grad():
-        logits = model(x)
-    c = logits.shape[1]
-    if target is None:
-        return logits.argmax(dim=1)
-    t = torch.as_tensor(target, dtype=torch.long).reshape(-1)
-    if t.numel() == 1:
-        t = t.expand(n).clone()
-    if t.numel() != n:
-        raise ValueError(f"target must be one class or {n} classes; got {t.numel()}")
-    if (t < 0).any() or (t >= c).any():
-        raise ValueError(f"target must be in [0, {c}); got {t.tolist()}")
-    return t
-
-
-def check_inputs(x: torch.Tensor) -> torch.Tensor:
-    """``x`` as a float tensor of shape (n, ...) with finite values."""
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"inputs must be a torch.Tensor, got {type(x).__name__}")
-    if x.ndim < 2:
-        raise ValueError(
-            f"inputs must have a batch dimension, shape (n, ...); got {tuple(x.shape)}"
-        )
-    if not x.is_floating_point():
-        raise TypeError(f"inputs must be floating point, got {x.dtype}")
-    if not torch.isfinite(x).all():
-        raise ValueError("inputs contain NaN or infinite values")
-    return x.detach()
-
-
-def noisy_copies(
-    x: torch.Tensor, n_samples: int, sigma: float, generator: torch.Generator | None
-) -> torch.Tensor:
-    """``n_samples`` copies of each example plus N(0, σ²) noise: (n, n_samples, d).
-
-    The first copy is the clean input when ``sigma`` is 0 (then one copy).
-    """
-    n = x.shape[0]
-    flat = x.reshape(n, 1, -1)
-    if sigma == 0:
-        return flat
-    noise = torch.randn(
-        (n, n_samples, flat.shape[2]), generator=generator, dtype=x.dtype
-    )
-    return flat + sigma * noise
 
 
 @dataclass

@@ -26,7 +26,8 @@ import torch
 from torch import nn
 
 from core.saliency.caso import MARGIN
-from core.saliency.hessian import ClosedFormHessian, check_inputs, resolve_target
+from core.saliency.hessian import ClosedFormHessian
+from core.saliency.inputs import check_input_batch, resolve_target
 
 
 def hessian_stats(
@@ -57,7 +58,7 @@ def hessian_stats(
         ``top_eigenvalue``, ``rank1_error``, ``cosine`` (|cos(v₁, g)|),
         ``caso_cafo_difference``.
     """
-    x = check_inputs(x)
+    x = check_input_batch(x)
     if not margin > 1:
         raise ValueError(f"margin must be > 1, got {margin}")
     t = resolve_target(model, x, target)
@@ -67,36 +68,56 @@ def hessian_stats(
     rows = []
     for start in range(0, x.shape[0], batch_size):
         xb, tb = x[start : start + batch_size], t[start : start + batch_size]
-        op = ClosedFormHessian.at(model, xb.double(), tb)
-        mu, vecs = op.eigh()
-        g = op.grad.double()
-        mu, vecs = mu.double(), vecs.double()
-        total = (mu**2).sum(1).sqrt()
-        rest = (mu[:, 1:] ** 2).sum(1).sqrt()
-        rank1 = torch.where(total > 0, rest / total.clamp(min=1e-300), 0.0)
-        gnorm = g.norm(dim=1).clamp(min=1e-300)
-        cosine = ((vecs[:, 0] * g).sum(1) / gnorm).abs()
-        lam2 = (margin * mu[:, 0] / 2).clamp(min=1e-12)
-        coef = torch.einsum("nkd,nd->nk", vecs, g)
-        # (2λ₂I − H)⁻¹g = g/(2λ₂) + Σᵢ vᵢ (vᵢᵀg) (1/(2λ₂ − μᵢ) − 1/(2λ₂))
-        shrink = 1 / (2 * lam2[:, None] - mu) - 1 / (2 * lam2[:, None])
-        caso = g / (2 * lam2[:, None]) + torch.einsum("nkd,nk->nd", vecs, coef * shrink)
-        cafo = g / (2 * lam2[:, None])
-        diff = (_unit(caso) - _unit(cafo)).norm(dim=1)
-        prob = op.probs[:, 0].double().gather(1, tb[:, None])[:, 0]
         rows.append(
-            pd.DataFrame(
-                {
-                    "probability": prob.numpy(),
-                    "n_classes": op.probs.shape[-1],
-                    "top_eigenvalue": mu[:, 0].numpy(),
-                    "rank1_error": rank1.numpy(),
-                    "cosine": cosine.numpy(),
-                    "caso_cafo_difference": diff.numpy(),
-                }
-            )
+            _batch_stats(ClosedFormHessian.at(model, xb.double(), tb), tb, margin)
         )
     return pd.concat(rows, ignore_index=True)
+
+
+def _batch_stats(
+    op: ClosedFormHessian, target: torch.Tensor, margin: float
+) -> pd.DataFrame:
+    """The study's columns for one batch, from the eigenpairs of its Hessians."""
+    mu, vecs = op.eigh()
+    g = op.grad.double()
+    mu, vecs = mu.double(), vecs.double()
+    total = (mu**2).sum(1).sqrt()
+    rest = (mu[:, 1:] ** 2).sum(1).sqrt()
+    rank1 = torch.where(total > 0, rest / total.clamp(min=1e-300), 0.0)
+    gnorm = g.norm(dim=1).clamp(min=1e-300)
+    cosine = ((vecs[:, 0] * g).sum(1) / gnorm).abs()
+    lam2 = (margin * mu[:, 0] / 2).clamp(min=1e-12)
+    prob = op.probs[:, 0].double().gather(1, target[:, None])[:, 0]
+    return pd.DataFrame(
+        {
+            "probability": prob.numpy(),
+            "n_classes": op.probs.shape[-1],
+            "top_eigenvalue": mu[:, 0].numpy(),
+            "rank1_error": rank1.numpy(),
+            "cosine": cosine.numpy(),
+            "caso_cafo_difference": _caso_cafo_difference(mu, vecs, g, lam2).numpy(),
+        }
+    )
+
+
+def _caso_cafo_difference(
+    mu: torch.Tensor, vecs: torch.Tensor, g: torch.Tensor, lambda2: torch.Tensor
+) -> torch.Tensor:
+    """‖Δ_CASO/‖Δ_CASO‖ − Δ_CAFO/‖Δ_CAFO‖‖ per example at λ₁ = 0, shape (n,).
+
+    Parameters
+    ----------
+    mu : tensor of shape (n, k)
+        H's non-trivial eigenvalues; ``vecs`` (n, k, d) their eigenvectors.
+    g : tensor of shape (n, d)
+    lambda2 : tensor of shape (n,)
+    """
+    coef = torch.einsum("nkd,nd->nk", vecs, g)
+    # (2λ₂I − H)⁻¹g = g/(2λ₂) + Σᵢ vᵢ (vᵢᵀg) (1/(2λ₂ − μᵢ) − 1/(2λ₂))
+    shrink = 1 / (2 * lambda2[:, None] - mu) - 1 / (2 * lambda2[:, None])
+    cafo = g / (2 * lambda2[:, None])
+    caso = cafo + torch.einsum("nkd,nk->nd", vecs, coef * shrink)
+    return (_unit(caso) - _unit(cafo)).norm(dim=1)
 
 
 def _unit(v: torch.Tensor) -> torch.Tensor:

@@ -34,7 +34,7 @@ def train_command(ds: Dataset) -> str:
     return f"python -m core train --dataset {ds.name} --model {arch}"
 
 
-def image_shape(ds: Dataset) -> tuple[int, int, int] | None:
+def dataset_image_shape(ds: Dataset) -> tuple[int, int, int] | None:
     """(H, W, C) of an image dataset's flat features, None for tabular ones."""
     images = ds.test.images
     if images is None:
@@ -105,7 +105,7 @@ def explain_all(
 
 def normalised(maps: dict[str, torch.Tensor], ds: Dataset, example: int = 0) -> dict:
     """One example's maps, SmoothGrad-normalised: (H, W) images or (d,) vectors."""
-    shape = image_shape(ds)
+    shape = dataset_image_shape(ds)
     return {
         name: visual_normalise(m[example : example + 1].numpy(), shape)[0]
         for name, m in maps.items()

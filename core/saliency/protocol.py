@@ -9,10 +9,8 @@ An :class:`Explainer` stores its keyword parameters in ``__init__``; a
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -20,7 +18,7 @@ import torch
 from torch import nn
 
 from core.errors import UnknownNameError
-from core.saliency.hessian import check_inputs, resolve_target
+from core.saliency.inputs import check_input_batch, resolve_target
 from core.training.gradients import evaluating
 
 Kind = Literal["float", "int", "choice", "bool"]
@@ -81,6 +79,10 @@ class Param:
         return int(value) if self.kind == "int" else float(value)
 
 
+#: The seed of the random draws, a parameter of every method that draws.
+SEED = Param("seed", "Seed", "int", 0, low=0, help="Seeds the random draws.")
+
+
 class Explainer(ABC):
     """Attributions for a classifier's logits, one map per example.
 
@@ -104,7 +106,7 @@ class Explainer(ABC):
         target : int or tensor of shape (n,), optional
             Class to explain; default the model's predicted class.
         """
-        x = check_inputs(inputs)
+        x = check_input_batch(inputs)
         t = resolve_target(self.model, x, target)
         with evaluating(self.model):
             out = self._attribute(x, t)
@@ -202,40 +204,3 @@ def explain(
 ) -> torch.Tensor:
     """Attributions of method ``name``: ``get_method(name).build(...).attribute(...)``."""
     return get_method(name).build(model, **params).attribute(inputs, target)
-
-
-def image_shape(model: nn.Module) -> tuple[int, int, int] | None:
-    """(H, W, C) when the model starts by reshaping flat pixels, else None."""
-    from core.training.models import ImageInput
-
-    first = next((m for m in model.modules() if isinstance(m, ImageInput)), None)
-    return tuple(first.shape) if first is not None else None
-
-
-def patch_mask(model: nn.Module, d: int, patch: int) -> torch.Tensor:
-    """Feature groups for perturbation methods: patch×patch pixel squares.
-
-    All channels of a pixel share a group; a model without image input gets
-    one group per feature. Returns a long tensor of shape (1, d).
-    """
-    shape = image_shape(model)
-    if shape is None or patch <= 1:
-        if shape is None:
-            return torch.arange(d)[None]
-        h, w, c = shape
-        return torch.arange(h * w).repeat_interleave(c)[None]
-    h, w, c = shape
-    rows = torch.arange(h) // patch
-    cols = torch.arange(w) // patch
-    per_row = -(-w // patch)
-    grid = rows[:, None] * per_row + cols[None, :]
-    return grid.reshape(-1).repeat_interleave(c)[None]
-
-
-@contextlib.contextmanager
-def seeded(seed: int) -> Iterator[None]:
-    """Seed torch's global generator for the block (Captum draws from it) and
-    restore its state afterwards."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        yield

@@ -32,14 +32,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 from torch import nn
 
 from core.optim.lmo import check_rates, lmo_birkhoff, lmo_ksparse_box
-from core.saliency.hessian import check_inputs, resolve_target
+from core.saliency.inputs import check_input_batch, resolve_target
+from core.saliency.protocol import SEED, Explainer, Param
 from core.training.gradients import evaluating
 
 SCORES = ("probability", "logit")
@@ -242,8 +243,7 @@ def frank_wolfe(
     if n_iter < 1:
         raise ValueError(f"n_iter must be at least 1, got {n_iter}")
     z = z0.clone()
-    b = z.shape[0]
-    halvings = torch.zeros(b)
+    halvings = torch.zeros(z.shape[0])
     trace = []
     extra = (1,) * (z.ndim - 1)
     for t in range(n_iter):
@@ -253,20 +253,7 @@ def frank_wolfe(
             raise ValueError("The distortion or its gradient became non-finite")
         trace.append(f)
         d = lmo(g) - z
-        todo = torch.ones(b, dtype=torch.bool)
-        gamma = torch.zeros(b, dtype=z.dtype)
-        tries = halvings.clone()
-        for _ in range(MAX_HALVINGS):
-            trial = (2.0**-tries / math.sqrt(t + 1)).to(z.dtype)
-            idx = todo.nonzero()[:, 0]
-            new = value(z[idx] + trial[idx].reshape(-1, *extra) * d[idx], noise)
-            ok = new <= f[idx]
-            gamma[idx[ok]] = trial[idx[ok]]
-            halvings[idx[ok]] = tries[idx[ok]]
-            todo[idx[ok]] = False
-            if not todo.any():
-                break
-            tries[idx[~ok]] += 1
+        gamma = _monotone_step(value, noise, z, d, f, halvings, t)
         z = z + gamma.reshape(-1, *extra) * d
         if progress is not None:
             progress(t + 1, n_iter)
@@ -274,8 +261,42 @@ def frank_wolfe(
     return z, torch.stack(trace, dim=1)
 
 
+def _monotone_step(
+    value: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    noise: torch.Tensor,
+    z: torch.Tensor,
+    d: torch.Tensor,
+    f: torch.Tensor,
+    halvings: torch.Tensor,
+    t: int,
+) -> torch.Tensor:
+    """Step sizes γ (B,) of iteration ``t`` along the directions ``d``.
+
+    Each problem tries ``2^{−N}/√(t+1)`` from its halving count N upwards
+    until ``value(z + γ d, noise) ≤ f``; ``halvings`` is updated in place with the
+    count that worked. A problem without a decrease gets γ = 0.
+    """
+    b = z.shape[0]
+    extra = (1,) * (z.ndim - 1)
+    todo = torch.ones(b, dtype=torch.bool)
+    gamma = torch.zeros(b, dtype=z.dtype)
+    tries = halvings.clone()
+    for _ in range(MAX_HALVINGS):
+        trial = (2.0**-tries / math.sqrt(t + 1)).to(z.dtype)
+        idx = todo.nonzero()[:, 0]
+        new = value(z[idx] + trial[idx].reshape(-1, *extra) * d[idx], noise)
+        ok = new <= f[idx]
+        gamma[idx[ok]] = trial[idx[ok]]
+        halvings[idx[ok]] = tries[idx[ok]]
+        todo[idx[ok]] = False
+        if not todo.any():
+            break
+        tries[idx[~ok]] += 1
+    return gamma
+
+
 def _setup(model, x, target, noise):
-    x = check_inputs(x)
+    x = check_input_batch(x)
     n = x.shape[0]
     flat = x.reshape(n, -1)
     t = resolve_target(model, x, target)
@@ -348,13 +369,12 @@ def rc_rde(
             dist = Distortion(
                 model, flat[i], x.shape[1:], int(t[i]), mean[i], std[i], score
             )
-            gen = torch.Generator().manual_seed(seed + i)
             s, trace = frank_wolfe(
                 dist.value_and_grad,
                 dist.value,
                 lambda g: lmo_ksparse_box(g, kk),
                 torch.zeros(len(rates), d, dtype=torch.float64),
-                lambda gen=gen, dist=dist: dist.sample(n_noise, gen),
+                _sampler(dist, n_noise, seed + i),
                 n_iter,
                 _offset(progress, i * n_iter, n * n_iter),
             )
@@ -367,6 +387,12 @@ def rc_rde(
     return RDEResult(
         mask.reshape(n, len(rates), *x.shape[1:]), trace, None, tuple(rates)
     )
+
+
+def _sampler(dist: Distortion, n_noise: int, seed: int) -> Callable[[], torch.Tensor]:
+    """Draws ``n_noise`` noise samples per call from a generator seeded once."""
+    gen = torch.Generator().manual_seed(seed)
+    return lambda: dist.sample(n_noise, gen)
 
 
 def _offset(progress, done: int, total: int):
@@ -501,38 +527,16 @@ def ord_rde(
             dist = Distortion(
                 model, flat[i], x.shape[1:], int(t[i]), mean[i], std[i], score
             )
-            gen = torch.Generator().manual_seed(seed + i)
-
-            def value(plan, noise, dist=dist):
-                return torch.stack([dist.value((q @ p).T, noise).mean() for q in plan])
-
-            def value_and_grad(plan, noise, dist=dist):
-                masks = (plan[0] @ p).T
-                v, g = dist.value_and_grad(masks, noise)
-                grad = (g.T.to(torch.float64) @ p.T) / len(ks)
-                return v.mean()[None], grad[None]
-
-            def lmo(grad):
-                perm = lmo_birkhoff(grad[0])
-                vertex = torch.zeros(1, d, d, dtype=torch.float64)
-                vertex[0, torch.arange(d), torch.as_tensor(perm)] = 1
-                return vertex
-
             plan, trace = frank_wolfe(
-                value_and_grad,
-                value,
-                lmo,
+                *_birkhoff_problem(dist, p),
                 torch.eye(d, dtype=torch.float64)[None],
-                lambda gen=gen, dist=dist: dist.sample(n_noise, gen),
+                _sampler(dist, n_noise, seed + i),
                 n_iter,
                 _offset(progress, i * n_iter, n * n_iter),
             )
-            # The nearest permutation: feature i goes to position perm[i].
-            perm = torch.as_tensor(lmo_birkhoff(-plan[0]))
-            order = torch.empty(d, dtype=torch.long)
-            order[perm] = torch.arange(d)
+            order, position = _nearest_permutation(plan[0])
             orderings.append(order)
-            relevance.append((d - perm.to(torch.float64)) / d)
+            relevance.append((d - position.to(torch.float64)) / d)
             traces.append(trace[0])
             plans.append(plan[0])
     return RDEResult(
@@ -542,3 +546,130 @@ def ord_rde(
         tuple(float(k) for k in ks),
         torch.stack(plans),
     )
+
+
+def _birkhoff_problem(dist: Distortion, p: torch.Tensor) -> tuple[Callable, ...]:
+    """Ord-RDE's ``value``, ``value_and_grad`` and LMO for :func:`frank_wolfe`.
+
+    One problem, a plan Π of shape (1, d, d); ``p`` (d, n_rates) holds the
+    vertices pₖ as columns, so ``Π p`` stacks the masks. The value is the
+    mean over the rates of D(Π pₖ); its gradient ``Σₖ ∇D(Π pₖ) pₖᵀ`` over the
+    number of rates.
+    """
+    d, n_rates = p.shape
+
+    def value(plan, noise):
+        return torch.stack([dist.value((q @ p).T, noise).mean() for q in plan])
+
+    def value_and_grad(plan, noise):
+        masks = (plan[0] @ p).T
+        v, g = dist.value_and_grad(masks, noise)
+        grad = (g.T.to(torch.float64) @ p.T) / n_rates
+        return v.mean()[None], grad[None]
+
+    def lmo(grad):
+        perm = lmo_birkhoff(grad[0])
+        vertex = torch.zeros(1, d, d, dtype=torch.float64)
+        vertex[0, torch.arange(d), torch.as_tensor(perm)] = 1
+        return vertex
+
+    return value_and_grad, value, lmo
+
+
+def _nearest_permutation(plan: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The permutation nearest to the plan Π (d, d), maximising ``⟨Π, P⟩``.
+
+    Returns
+    -------
+    order : long tensor of shape (d,)
+        Features from first to last position.
+    position : long tensor of shape (d,)
+        Feature i's position.
+    """
+    position = torch.as_tensor(lmo_birkhoff(-plan))
+    order = torch.empty(len(position), dtype=torch.long)
+    order[position] = torch.arange(len(position))
+    return order, position
+
+
+class RCRDEExplainer(Explainer):
+    """The RC-RDE mask at rate ``k``."""
+
+    def _attribute(self, x, target):
+        p = self.params
+        return rc_rde(
+            self.model,
+            x,
+            target,
+            k=p["k"],
+            n_iter=p["n_iter"],
+            n_noise=p["n_noise"],
+            score=p["score"],
+            seed=p["seed"],
+        ).mask
+
+
+class MRRDEExplainer(Explainer):
+    """MR-RDE relevance: RC-RDE masks averaged over ``n_rates`` rates d/16…"""
+
+    def _attribute(self, x, target):
+        p = self.params
+        d = int(np.prod(x.shape[1:]))
+        return mr_rde(
+            self.model,
+            x,
+            target,
+            rates=default_rates(d, p["n_rates"]),
+            n_iter=p["n_iter"],
+            n_noise=p["n_noise"],
+            score=p["score"],
+            seed=p["seed"],
+        ).mask
+
+
+class OrdRDEExplainer(Explainer):
+    """Ord-RDE relevance, (d − position)/d from the Birkhoff solution."""
+
+    def _attribute(self, x, target):
+        p = self.params
+        return ord_rde(
+            self.model,
+            x,
+            target,
+            n_iter=p["n_iter"],
+            n_noise=p["n_noise"],
+            score=p["score"],
+            max_rates=p["max_rates"],
+            seed=p["seed"],
+        ).mask
+
+
+REFERENCE = "Macdonald, Besançon & Pokutta (2022), ICML"
+
+#: The widgets every RDE method shares.
+_SOLVER_PARAMS = (
+    Param("n_iter", "Frank–Wolfe iterations", "int", 300, low=1, high=100_000),
+    Param("n_noise", "Noise samples per iteration", "int", 16, low=1, high=4096),
+    Param(
+        "score",
+        "Score Φ",
+        "choice",
+        "probability",
+        choices=("probability", "logit"),
+    ),
+    SEED,
+)
+RC_RDE_PARAMS = (
+    Param("k", "Rate k (features kept)", "int", 50, low=1),
+    *_SOLVER_PARAMS,
+)
+MR_RDE_PARAMS = (
+    Param("n_rates", "Rates d/16, 2d/16, …", "int", 8, low=1, high=16),
+    *_SOLVER_PARAMS,
+)
+#: Ord-RDE: an iteration costs ``n_noise`` forward passes per rate, so it
+#: runs 100 iterations by default.
+ORD_RDE_PARAMS = (
+    Param("max_rates", "Rates in the sum (at most)", "int", 32, low=1),
+    *(replace(p, default=100) if p.name == "n_iter" else p for p in _SOLVER_PARAMS),
+)

@@ -11,6 +11,15 @@ from core.training.gradients import evaluating, input_gradients
 from core.training.models import first_linear
 from core.training.penalties import weights_l1
 
+#: Display names of the held-out metrics on model cards.
+METRIC_LABELS = {
+    "auc": "AUC",
+    "accuracy": "accuracy",
+    "theta_l1": "‖θ‖₁",
+    "d_eff": "D_eff",
+    "n_surviving_features": "surviving features",
+}
+
 
 def predict_proba(
     model: nn.Module, X: np.ndarray, batch_size: int = 1024

@@ -192,66 +192,27 @@ def train(
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     model = build_model(architecture, **arch_kwargs)
-    params = model.parameters()
-    if cfg.optimizer == "sgd":
-        opt = torch.optim.SGD(params, lr=cfg.lr, momentum=0.9)
-        # The paper's CIFAR schedule: constant for 10 epochs, then halved each epoch.
-        schedule = torch.optim.lr_scheduler.LambdaLR(
-            opt, lambda e: 0.5 ** max(0, e - 9)
-        )
-    else:
-        opt = torch.optim.Adam(params, lr=cfg.lr)
-        schedule = None
-    needs_grad = any(p.needs_input_grad for p in penalties)
+    opt, schedule = _optimizer(model, cfg)
     Xt = torch.as_tensor(X_tr, dtype=torch.float32)
     yt = torch.as_tensor(ds.train.y, dtype=torch.long)
-    loss_fn = nn.CrossEntropyLoss()
 
-    model.train()
     first = torch.as_tensor(rng.permutation(len(Xt))[: cfg.batch_size])
-    x0 = Xt[first].requires_grad_(needs_grad)
-    ce0 = loss_fn(model(x0), yt[first]).detach()
-    for p in penalties:
-        p.calibrate(model, x0, ce0)
+    _calibrate(model, penalties, Xt[first], yt[first])
 
     history: list[dict] = []
     best = (math.inf, 0, copy.deepcopy(model.state_dict()))
     for epoch in range(1, cfg.epochs + 1):
         start = time.perf_counter()
-        model.train()
-        sums = np.zeros(2)
         order = torch.as_tensor(rng.permutation(len(Xt)))
-        for b, idx in enumerate(order.split(cfg.batch_size)):
-            if len(idx) < 2:
-                continue  # batch norm cannot train on a single example
-            x = Xt[idx].requires_grad_(needs_grad)
-            logits = model(x)
-            ce = loss_fn(logits, yt[idx])
-            terms = [
-                t for p in penalties if (t := p.term(model, x, logits)) is not None
-            ]
-            loss = ce + sum(terms) if terms else ce
-            if not torch.isfinite(loss):
-                raise TrainingDivergedError(
-                    f"Training diverged at epoch {epoch}, batch {b + 1}: the loss is "
-                    f"{loss.item()}. Lower the penalty strength or the learning rate; "
-                    "nothing was stored."
-                )
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            for p in penalties:
-                p.prox(model, step_sizes(opt))
-            sums += (ce.item() * len(idx), loss.item() * len(idx))
+        ce, loss = _train_epoch(model, opt, penalties, Xt, yt, order, cfg, epoch)
         if schedule is not None:
             schedule.step()
-        proba = predict_proba(model, X_va)
-        val_auc, val_acc = auc_and_accuracy(proba, ds.val.y)
+        val_auc, val_acc = auc_and_accuracy(predict_proba(model, X_va), ds.val.y)
         objective = validation_objective(model, X_va, ds.val.y, penalties)
         record = {
             "epoch": epoch,
-            "train_ce": sums[0] / len(Xt),
-            "train_loss": sums[1] / len(Xt),
+            "train_ce": ce,
+            "train_loss": loss,
             "val_objective": objective,
             "val_auc": val_auc,
             "val_accuracy": val_acc,
@@ -283,6 +244,80 @@ def train(
         result.extras["surviving_features"] = alive
         result.test_metrics["n_surviving_features"] = float(len(alive))
     return result
+
+
+def _calibrate(
+    model: nn.Module, penalties: Sequence[Penalty], x0: torch.Tensor, y0: torch.Tensor
+) -> None:
+    """Let each penalty set its scale on the first batch (e.g. λ_∇ = r·CE₀/G₀)."""
+    model.train()
+    x0 = x0.requires_grad_(any(p.needs_input_grad for p in penalties))
+    ce0 = nn.functional.cross_entropy(model(x0), y0).detach()
+    for p in penalties:
+        p.calibrate(model, x0, ce0)
+
+
+def _optimizer(
+    model: nn.Module, cfg: TrainConfig
+) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler | None]:
+    """Adam, or SGD with momentum and the paper's CIFAR schedule (``cfg`` resolved)."""
+    if cfg.optimizer == "sgd":
+        opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=0.9)
+        # The paper's CIFAR schedule: constant for 10 epochs, then halved each epoch.
+        schedule = torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda e: 0.5 ** max(0, e - 9)
+        )
+        return opt, schedule
+    return torch.optim.Adam(model.parameters(), lr=cfg.lr), None
+
+
+def _train_epoch(
+    model: nn.Module,
+    opt: torch.optim.Optimizer,
+    penalties: Sequence[Penalty],
+    Xt: torch.Tensor,
+    yt: torch.Tensor,
+    order: torch.Tensor,
+    cfg: TrainConfig,
+    epoch: int,
+) -> tuple[float, float]:
+    """One pass over the training set in ``order``: a step and the proximal steps
+    per batch.
+
+    Returns
+    -------
+    train_ce, train_loss : float
+        Mean cross-entropy and mean penalised loss over the epoch's examples.
+
+    Raises
+    ------
+    TrainingDivergedError
+        The loss of a batch is not finite.
+    """
+    model.train()
+    needs_grad = any(p.needs_input_grad for p in penalties)
+    sums = np.zeros(2)
+    for b, idx in enumerate(order.split(cfg.batch_size)):
+        if len(idx) < 2:
+            continue  # batch norm cannot train on a single example
+        x = Xt[idx].requires_grad_(needs_grad)
+        logits = model(x)
+        ce = nn.functional.cross_entropy(logits, yt[idx])
+        terms = [t for p in penalties if (t := p.term(model, x, logits)) is not None]
+        loss = ce + sum(terms) if terms else ce
+        if not torch.isfinite(loss):
+            raise TrainingDivergedError(
+                f"Training diverged at epoch {epoch}, batch {b + 1}: the loss is "
+                f"{loss.item()}. Lower the penalty strength or the learning rate; "
+                "nothing was stored."
+            )
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        for p in penalties:
+            p.prox(model, step_sizes(opt))
+        sums += (ce.item() * len(idx), loss.item() * len(idx))
+    return sums[0] / len(Xt), sums[1] / len(Xt)
 
 
 def store_result(

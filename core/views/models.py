@@ -52,14 +52,6 @@ def models_table(models: Sequence[StoredModel]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-#: Display names of the held-out metrics on model cards.
-METRIC_LABELS = {
-    "auc": "AUC",
-    "accuracy": "accuracy",
-    "theta_l1": "‖θ‖₁",
-    "d_eff": "D_eff",
-    "n_surviving_features": "surviving features",
-}
 #: Penalties the trainer composes (:func:`core.training.penalties.make_penalty` names).
 PENALTY_NAMES = tuple(PENALTIES)
 PENALTY_LABELS = {
@@ -206,31 +198,11 @@ def table1_view(
     Ross, Lage & Doshi-Velez (2017), "The Neural LASSO: Local Linear Sparsity
     for Interpretable Explanations", Table 1.
     """
-    groups: dict[tuple[str, str, float, int], list] = {}
-    for m in models:
-        c = m.card
-        epochs = int(c.training.get("config", {}).get("epochs") or 0)  # 0: unknown
-        key = (c.architecture, c.penalty, float(c.strength), epochs)
-        groups.setdefault(key, []).append(c)
     records = []
-    for (arch, penalty, strength, epochs), cards in groups.items():
+    for key, cards in _configurations(models).items():
+        arch, penalty, strength, epochs = key
         order, name = _row_label(rows, arch, penalty, strength)
-        record: dict[str, object] = {
-            "model": name,
-            "architecture": arch,
-            "penalty": penalty,
-            "strength": strength,
-            "epochs": epochs or np.nan,
-            "n_models": len(cards),
-            "seeds": ", ".join(str(s) for s in sorted({c.seed for c in cards})),
-        }
-        for metric in TABLE1_METRICS:
-            values = np.array([c.metrics.get(metric, np.nan) for c in cards], float)
-            ok = values[~np.isnan(values)]
-            record[metric] = ok.mean() if ok.size else np.nan
-            record[f"{metric}_sd"] = ok.std(ddof=1) if ok.size > 1 else np.nan
-        if penalty == "group_l1":
-            record.update(_surviving(cards))
+        record = _table1_record(name, key, cards)
         records.append((order, arch, penalty, strength, epochs, record))
     records.sort(key=lambda r: r[:5])
     columns = ["model", "architecture", "penalty", "strength", "epochs"]
@@ -242,14 +214,61 @@ def table1_view(
     return table.fillna({"surviving_features": ""})
 
 
-def surviving_features(card: ModelCard) -> list[str] | None:
-    """The input features a group-LASSO model kept (None when not recorded)."""
+#: A training configuration: architecture, penalty, strength, epochs (0: unknown).
+Configuration = tuple[str, str, float, int]
+
+
+def _configurations(
+    models: Sequence[StoredModel],
+) -> dict[Configuration, list[ModelCard]]:
+    """The models' cards grouped by training configuration, in first-seen order."""
+    groups: dict[Configuration, list[ModelCard]] = {}
+    for m in models:
+        c = m.card
+        epochs = int(c.training.get("config", {}).get("epochs") or 0)  # 0: unknown
+        key = (c.architecture, c.penalty, float(c.strength), epochs)
+        groups.setdefault(key, []).append(c)
+    return groups
+
+
+def _table1_record(
+    name: str, key: Configuration, cards: Sequence[ModelCard]
+) -> dict[str, object]:
+    """One row of :func:`table1_view`: a configuration, its seeds, mean metrics."""
+    arch, penalty, strength, epochs = key
+    record: dict[str, object] = {
+        "model": name,
+        "architecture": arch,
+        "penalty": penalty,
+        "strength": strength,
+        "epochs": epochs or np.nan,
+        "n_models": len(cards),
+        "seeds": ", ".join(str(s) for s in sorted({c.seed for c in cards})),
+    }
+    for metric in TABLE1_METRICS:
+        values = np.array([c.metrics.get(metric, np.nan) for c in cards], float)
+        ok = values[~np.isnan(values)]
+        record[metric] = ok.mean() if ok.size else np.nan
+        record[f"{metric}_sd"] = ok.std(ddof=1) if ok.size > 1 else np.nan
+    if penalty == "group_l1":
+        record.update(_common_surviving_features(cards))
+    return record
+
+
+def surviving_features_on_card(card: ModelCard) -> list[str] | None:
+    """The input features a group-LASSO model kept, as its card records them.
+
+    None when the card does not record them (other penalties, older cards).
+    :func:`core.training.metrics.surviving_features` computes them from a
+    model's weights at training time.
+    """
     kept = card.training.get("surviving_features")
     return None if kept is None else [str(f) for f in kept]
 
 
-def _surviving(cards: Sequence[ModelCard]) -> dict[str, object]:
-    kept = [k for c in cards if (k := surviving_features(c)) is not None]
+def _common_surviving_features(cards: Sequence[ModelCard]) -> dict[str, object]:
+    """Mean number of surviving features, and those every card kept."""
+    kept = [k for c in cards if (k := surviving_features_on_card(c)) is not None]
     if not kept:
         return {}
     common = set.intersection(*(set(k) for k in kept))

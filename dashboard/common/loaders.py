@@ -23,22 +23,26 @@ from core.paths import data_home
 from core.sparse_layers.sparse_layer import SparseLayer, list_layers
 from core.training.store import ModelCard, find_model, load_model
 from core.views import data as data_view
+from dashboard.common import markdown
 
 T = TypeVar("T")
 
 
 def fail(message: str) -> NoReturn:
-    """Show ``message`` as an error and stop this run of the page."""
+    """Show ``message`` (Markdown) as an error and stop this run of the page."""
     st.error(message)
     st.stop()
 
 
 def guarded(fn: Callable[..., T], *args: object, **kwargs: object) -> T:
-    """Call ``fn``; an error raised by ``core`` is shown and stops the page."""
+    """Call ``fn``; an error raised by ``core`` is shown and stops the page.
+
+    The message is escaped: it may quote the data (file, column, class names).
+    """
     try:
         return fn(*args, **kwargs)
     except (SparseLensError, ValueError) as exc:
-        fail(str(exc))
+        fail(markdown.escape(exc))
 
 
 @st.cache_resource(
@@ -61,7 +65,8 @@ def require_dataset(name: str) -> Dataset:
     avail = guarded(availability, name)
     if not avail.available:
         st.info(
-            f"**{name}** is not available here: {avail.where}.\n\n"
+            f"**{markdown.escape(name)}** is not available here: "
+            f"{markdown.escape(avail.where)}.\n\n"
             f"Put its files in the data home ({home}) or point the SPARSELENS_DATA "
             "environment variable at a folder that holds them, then reload."
         )
@@ -118,7 +123,7 @@ def model_or_none(model_id: str) -> tuple[nn.Module, ModelCard] | None:
     try:
         return _stored_model(model_id)
     except (SparseLensError, ValueError) as exc:
-        st.error(str(exc))
+        st.error(markdown.escape(exc))
         return None
 
 
@@ -133,5 +138,5 @@ def require_layer(name: str) -> SparseLayer:
     """A stored sparse layer (shared, never mutated), or an error and a stop."""
     folder = guarded(list_layers).get(name)
     if folder is None:
-        fail(f"No sparse layer {name!r} is stored any more.")
+        fail(f"No sparse layer {markdown.escape(repr(name))} is stored any more.")
     return guarded(_layer, str(folder), folder.stat().st_mtime)

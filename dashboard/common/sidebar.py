@@ -9,7 +9,7 @@ import streamlit as st
 from core.data import availability, dataset_names, get_spec
 from core.paths import data_home, models_dir
 from core.training.store import StoredModel, list_models
-from dashboard.common import state
+from dashboard.common import markdown, state
 
 
 def model_label(m: StoredModel) -> str:
@@ -35,6 +35,16 @@ def render() -> None:
     if not names:
         st.error("No datasets are registered; core.data registers them on import.")
         st.stop()
+    with st.sidebar:
+        name = _dataset_picker(names)
+        _model_picker(name)
+        st.divider()
+        st.caption(f"Data home: `{data_home()}`")
+        st.caption(f"Model store: `{models_dir()}`")
+
+
+def _dataset_picker(names: list[str]) -> str:
+    """The dataset selectbox with the chosen dataset's summary; its name."""
     avail = {n: availability(n) for n in names}
     first_available = next((i for i, n in enumerate(names) if avail[n].available), 0)
     new = st.session_state.pop(state.NEW_DATASET, None)
@@ -46,42 +56,41 @@ def render() -> None:
         text = f"{n} · yours" if n in yours else n
         return text if avail[n].available else f"{text} (not available)"
 
-    with st.sidebar:
-        name = st.selectbox(
-            "Dataset",
-            names,
-            index=first_available,
-            key=state.DATASET,
-            format_func=label,
-            help="Datasets marked not available lack their files in the data home; "
-            "'yours' are the ones registered on the Add data page.",
+    name = st.selectbox(
+        "Dataset",
+        names,
+        index=first_available,
+        key=state.DATASET,
+        format_func=label,
+        help="Datasets marked not available lack their files in the data home; "
+        "'yours' are the ones registered on the Add data page.",
+    )
+    spec = get_spec(name)
+    st.caption(markdown.escape(f"{spec.summary} — {spec.task}, {spec.modality}"))
+    if not avail[name].available:
+        st.warning("Not available here; the page says what is missing.")
+    return name
+
+
+def _model_picker(dataset: str) -> None:
+    """The multiselect of the models stored for ``dataset``."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        stored = list_models(dataset)
+    for w in caught:  # unreadable model cards are skipped, but said so
+        st.warning(markdown.escape(w.message))
+    by_id = {m.card.model_id: m for m in stored}
+    key = state.for_dataset(state.MODELS, dataset)
+    new = st.session_state.pop(state.NEW_MODEL, None)
+    if new in by_id:  # just trained on the Train page: choose it
+        st.session_state[key] = [*st.session_state.get(key, []), new]
+    if by_id:
+        st.multiselect(
+            "Stored models",
+            list(by_id),
+            key=key,
+            format_func=lambda i: model_label(by_id[i]),
+            help="Models trained on this dataset: yours first, then shipped ones.",
         )
-        spec = get_spec(name)
-        st.caption(f"{spec.summary} — {spec.task}, {spec.modality}")
-        if not avail[name].available:
-            st.warning("Not available here; the page says what is missing.")
-
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            stored = list_models(name)
-        for w in caught:  # unreadable model cards are skipped, but said so
-            st.warning(str(w.message))
-        by_id = {m.card.model_id: m for m in stored}
-        key = state.for_dataset(state.MODELS, name)
-        new = st.session_state.pop(state.NEW_MODEL, None)
-        if new in by_id:  # just trained on the Train page: choose it
-            st.session_state[key] = [*st.session_state.get(key, []), new]
-        if by_id:
-            st.multiselect(
-                "Stored models",
-                list(by_id),
-                key=key,
-                format_func=lambda i: model_label(by_id[i]),
-                help="Models trained on this dataset: yours first, then shipped ones.",
-            )
-        else:
-            st.caption(f"No models are stored for {name} yet.")
-
-        st.divider()
-        st.caption(f"Data home: `{data_home()}`")
-        st.caption(f"Model store: `{models_dir()}`")
+    else:
+        st.caption(f"No models are stored for {markdown.escape(dataset)} yet.")

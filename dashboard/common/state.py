@@ -140,7 +140,7 @@ SWEEP_LAMBDAS = "sweep.n_lambdas"
 SWEEP_COMPUTE = "sweep.compute"
 DOWNLOAD_SWEEP = "sweep.download"
 
-# Debugging pages (Word clouds, Counterfactuals, Bias probe, Errors).
+# Debugging pages (Word clouds, Counterfactuals, Bias probe, Misclassifications).
 DEBUG_LAYER = "debug.layer"  # per page: for_setting(DEBUG_LAYER, page)
 DEBUG_CORPUS = "debug.corpus"  # per page and layer: a computed word-cloud corpus
 DEBUG_SPLIT = "debug.split"  # word clouds to compute: which split
@@ -163,8 +163,10 @@ BIAS_POSITION = "bias.position"
 BIAS_N = "bias.n"
 BIAS_RUN = "bias.run"
 BIAS_RESULT = "bias.result"  # not a widget: the last probe (layer, word, table)
-ERRORS_LAYER = "errors.decision_layer"  # sparse or dense
-ERRORS_SPLIT = "errors.split"
-ERRORS_INDEX = "errors.index"  # per layer: λ index of the sparse layer
-ERRORS_PICK = "errors.pick"  # per layer, decision layer and split
+# Misclassifications page; INDEX is per layer (the sparse layer's λ index),
+# PICK per layer, decision layer and split.
+MISCLASSIFICATIONS_LAYER = "misclassifications.decision_layer"  # sparse or dense
+MISCLASSIFICATIONS_SPLIT = "misclassifications.split"
+MISCLASSIFICATIONS_INDEX = "misclassifications.index"
+MISCLASSIFICATIONS_PICK = "misclassifications.pick"
 DOWNLOAD_DEBUG = "debug.download"  # + "." + what

@@ -37,12 +37,15 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def _serve(tmp_path: Path, env: dict[str, str]) -> Iterator[str]:
-    """``streamlit run dashboard/app.py`` on a free port; yields its URL."""
+def _serve(
+    tmp_path: Path, env: dict[str, str], script: str = "dashboard/app.py"
+) -> Iterator[str]:
+    """``streamlit run <script>`` (from the repository root) on a free port;
+    yields its URL."""
     port = _free_port()
     log = open(tmp_path / "streamlit.log", "wb")  # noqa: SIM115 closed below
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard/app.py"]
+        [sys.executable, "-m", "streamlit", "run", script]
         + ["--server.port", str(port), "--server.address", "127.0.0.1"]
         + ["--server.headless", "true", "--browser.gatherUsageStats", "false"],
         cwd=ROOT,

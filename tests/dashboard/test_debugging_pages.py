@@ -23,7 +23,7 @@ from tests.dashboard.apptest import assert_ok, require, run_app
 CLOUDS = "app_pages/sparse_layers/word_clouds.py"
 CF = "app_pages/sparse_layers/counterfactuals.py"
 BIAS = "app_pages/sparse_layers/bias_probe.py"
-ERRORS = "app_pages/sparse_layers/misclassifications.py"
+MISCLASSIFICATIONS = "app_pages/sparse_layers/misclassifications.py"
 TINY = LimeSettings(n_samples=20, seed=0)
 SCRIPT = "<script>alert(1)</script>"
 
@@ -126,26 +126,32 @@ def test_bias_probe_page_runs_the_probe(sst2_clouds):
     assert (table.n <= 12).all()
 
 
-def test_errors_page_on_a_multiclass_layer():
+def test_misclassifications_page_on_a_multiclass_layer():
     require("digits")
     compute_sparse_layer("digits", "raw", n_lambdas=8)
-    at = run_app("digits", ERRORS)
+    at = run_app("digits", MISCLASSIFICATIONS)
     assert_ok(at, errors=True)
     metrics = {m.label: m.value for m in at.metric}
     assert " of " in metrics["errors"]
     layer = load_layer("digits-raw")
     pick = at.selectbox(
         key=state.for_setting(
-            state.ERRORS_PICK, "digits-raw", "sparse", "test", str(layer.selected)
+            state.MISCLASSIFICATIONS_PICK,
+            "digits-raw",
+            "sparse",
+            "test",
+            str(layer.selected),
         )
     )
     pick.set_value(1).run()
     assert_ok(at, errors=True)
     assert len(at.get("plotly_chart")) == 1  # confusion against shared features
-    slider = at.select_slider(key=state.for_dataset(state.ERRORS_INDEX, "digits-raw"))
+    slider = at.select_slider(
+        key=state.for_dataset(state.MISCLASSIFICATIONS_INDEX, "digits-raw")
+    )
     slider.set_value(len(layer.path) - 1).run()
     assert_ok(at, errors=True)
     assert {m.label: m.value for m in at.metric}["errors"] != metrics["errors"]
-    at.radio(key=state.ERRORS_LAYER).set_value("dense").run()
-    at.selectbox(key=state.ERRORS_SPLIT).set_value("val").run()
+    at.radio(key=state.MISCLASSIFICATIONS_LAYER).set_value("dense").run()
+    at.selectbox(key=state.MISCLASSIFICATIONS_SPLIT).set_value("val").run()
     assert_ok(at, errors=True)

@@ -9,7 +9,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from core.data import load_dataset
-from core.neural_lasso import inspection
+from core.neural_lasso import gradients as nl_gradients
 from core.training.models import build_model
 from core.training.penalties import make_penalty
 from core.training.store import save_model
@@ -84,7 +84,7 @@ def test_gradients_page_compares_the_three_models(stored):
     assert at.multiselect(key=models_key).value == list(IDS)
     features_key = state.for_setting(state.INSPECT_FEATURES, BC, *IDS)
     default = at.multiselect(key=features_key).value
-    assert len(default) == inspection.N_TOP_FEATURES
+    assert len(default) == nl_gradients.N_TOP_FEATURES
     (chart,) = _charts(at)
     assert _count(chart, "scattergl") == len(default) * 3 * 2  # × models × classes
     assert "toImageButtonOptions" in chart.proto.config
@@ -118,7 +118,7 @@ def test_gradients_page_compares_the_three_models(stored):
 def test_pca_page_shares_one_basis(stored):
     at = _open(BC, PCA_PAGE)
     gradients, probability = _charts(at)
-    assert _count(gradients, "scattergl") == inspection.N_TOP_FEATURES
+    assert _count(gradients, "scattergl") == nl_gradients.N_TOP_FEATURES
     assert _count(probability, "scattergl") == 3 * 2
     assert any("PC 1" in c.value and "PC 2" in c.value for c in at.caption)
     assert {

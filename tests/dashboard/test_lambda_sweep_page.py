@@ -6,6 +6,8 @@ import numpy as np
 
 from core.paths import layers_dir
 from core.sparse_layers.sparse_layer import fit_sparse_layer
+from core.training.models import build_model
+from core.training.store import save_model
 from dashboard.common import state
 from tests.core.sparse_layers.test_sparse_layer import toy_features
 from tests.dashboard.apptest import assert_ok, run_app
@@ -57,3 +59,25 @@ def test_computing_a_path_from_the_page():
     assert at.selectbox(key=state.SWEEP_LAYER).value == "breast_cancer-raw"
     assert not any("fitted on" in c.value for c in at.caption)
     assert (layers_dir() / "breast_cancer-raw" / "layer.json").is_file()
+
+
+def test_models_chosen_in_the_sidebar_offer_their_penultimate_features():
+    # The page once read an unkeyed MODELS entry that the sidebar never sets.
+    kw = {"n_features": 30, "n_classes": 2}
+    save_model(
+        build_model("mlp", **kw),
+        dataset="breast_cancer",
+        architecture="mlp",
+        arch_kwargs=kw,
+        penalty="none",
+        model_id="bc-mlp",
+    )
+    at = run_app("breast_cancer", PAGE)
+    at.multiselect(key=state.for_dataset(state.MODELS, "breast_cancer")).set_value(
+        ["bc-mlp"]
+    ).run()
+    assert_ok(at, errors=True)
+    features = at.selectbox(
+        key=state.for_dataset(state.SWEEP_FEATURES, "breast_cancer")
+    )
+    assert features.options == ["raw", "penultimate:bc-mlp"]

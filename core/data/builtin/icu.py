@@ -25,10 +25,15 @@ import numpy as np
 import pandas as pd
 
 from core.data.clinical import units_and_ranges
-from core.data.featurize import fit_scaler, one_hot
+from core.data.featurize import (
+    encode_columns,
+    fill_values,
+    make_splits,
+    scale_and_impute,
+)
 from core.data.registry import DatasetSpec, register
 from core.data.splits import split_indices
-from core.data.types import Dataset, Split
+from core.data.types import Dataset
 from core.errors import DataCorruptError
 
 SEED = 0
@@ -135,88 +140,100 @@ def load_rhc_frame() -> pd.DataFrame:
     return frame
 
 
-def _build(files: dict, *, cohort: str) -> Dataset:
-    if cohort not in COHORTS:
-        raise ValueError(f"cohort must be one of {', '.join(COHORTS)}, got {cohort!r}")
-    frame = load_rhc_frame()
-    pid = frame["pid"].to_numpy(np.int64)
-    event = frame["event"].to_numpy(np.int64)
-    time = frame["time"].to_numpy(np.int64)
-    y = ((event == 1) & (time <= HORIZON_DAYS)).astype(np.int64)
-    sepsis = frame["fac_cat1"].astype("string").str.contains("Sepsis").to_numpy(bool)
+def _cohort_split(
+    frame: pd.DataFrame, cohort: str
+) -> tuple[pd.DataFrame, tuple[np.ndarray, ...]]:
+    """The cohort's rows and their train / validation / test positions.
 
-    # Split the whole cohort, stratified on label and sepsis, then restrict:
-    # a sepsis patient lands in the same split under both cohorts.
+    The whole cohort is split, stratified on label and sepsis, then restricted:
+    a sepsis patient lands in the same split under both cohorts.
+    """
+    y = _label(frame)
+    sepsis = _sepsis(frame)
+    pid = frame["pid"].to_numpy(np.int64)
     parts = split_indices(y + 2 * sepsis, val=0.1, test=0.2, seed=SEED, groups=pid)
     if cohort == "sepsis":
         parts = tuple(idx[sepsis[idx]] for idx in parts)
     rows = np.sort(np.concatenate(parts))
     position = np.full(len(frame), -1)
     position[rows] = np.arange(rows.size)
-    tr, va, te = (position[idx] for idx in parts)
-    frame = frame.iloc[rows].reset_index(drop=True)
-    pid, event, time, y, sepsis = (a[rows] for a in (pid, event, time, y, sepsis))
+    return (
+        frame.iloc[rows].reset_index(drop=True),
+        tuple(position[idx] for idx in parts),
+    )
 
-    # Numeric block: values, with a missingness indicator beside each column
-    # that has any missing value (imputed below, after fitting the scaler).
+
+def _label(frame: pd.DataFrame) -> np.ndarray:
+    event = frame["event"].to_numpy(np.int64)
+    time = frame["time"].to_numpy(np.int64)
+    return ((event == 1) & (time <= HORIZON_DAYS)).astype(np.int64)
+
+
+def _sepsis(frame: pd.DataFrame) -> np.ndarray:
+    return frame["fac_cat1"].astype("string").str.contains("Sepsis").to_numpy(bool)
+
+
+def _feature_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Numeric then categorical columns, prefixes stripped, weight 0 as missing.
+
+    Returns the frame and how many weights of 0 were set to missing.
+    """
     numeric = frame[[f"num_{c}" for c in NUMERIC]].rename(columns=lambda c: c[4:])
     numeric = numeric.astype(np.float64)
     zero_weight = int((numeric["wtkilo1"] == 0).sum())
     numeric.loc[numeric["wtkilo1"] == 0, "wtkilo1"] = np.nan
-    blocks, names, groups, codes = [], [], {}, {}
-    missing_counts, medians = {}, {}
-    for col in numeric.columns:
-        values = numeric[col].to_numpy()
-        absent = np.isnan(values)
-        start = len(names)
-        codes[col] = NUMERIC[col][0]
-        if absent.any():
-            medians[col] = float(np.nanmedian(values[tr]))
-            missing_counts[col] = int(absent.sum())
-            blocks += [values, absent.astype(float)]
-            names += [col, f"{col}_missing"]
-        else:
-            blocks.append(values)
-            names.append(col)
-        groups[col] = tuple(range(start, len(names)))
-    X_num = np.stack(blocks, axis=1)
-
     factors = frame[[f"fac_{c}" for c in FACTORS]].rename(columns=lambda c: c[4:])
-    X_fac, fac_names, fac_groups = one_hot(factors, list(factors.columns))
-    offset = len(names)
-    names += fac_names
-    groups.update({g: tuple(i + offset for i in idx) for g, idx in fac_groups.items()})
-    X_raw = np.concatenate([X_num, X_fac], axis=1)
+    return pd.concat([numeric, factors], axis=1), zero_weight
 
+
+def _build(files: dict, *, cohort: str) -> Dataset:
+    if cohort not in COHORTS:
+        raise ValueError(f"cohort must be one of {', '.join(COHORTS)}, got {cohort!r}")
+    frame, (tr, va, te) = _cohort_split(load_rhc_frame(), cohort)
+    pid = frame["pid"].to_numpy(np.int64)
+    event = frame["event"].to_numpy(np.int64)
+    time = frame["time"].to_numpy(np.int64)
+    y, sepsis = _label(frame), _sepsis(frame)
+
+    features, zero_weight = _feature_frame(frame)
+    X_raw, names, groups = encode_columns(
+        features, list(FACTORS), missing_indicators=True
+    )
+    fill = fill_values(X_raw[tr], "median")
+    missing_counts = {
+        col: int(features[col].isna().sum())
+        for col in NUMERIC
+        if features[col].isna().any()
+    }
+    medians = {col: float(fill[names.index(col)]) for col in missing_counts}
+    codes = {col: NUMERIC[col][0] for col in NUMERIC}
     units, ranges = units_and_ranges(codes)
     units.update({n: "indicator" for n in names if n not in units})
-    # Scale by the observed training values (imputing first would shrink the
-    # IQR of a mostly-missing column); the imputed median then maps to 0.
-    prep = fit_scaler(
-        X_raw[tr],
-        "robust",
-        "num_wtkilo1 == 0 set to missing; median/IQR scaling fitted on the observed "
-        "training values; missing numeric values imputed with the training median "
-        "(0 after scaling) plus a <column>_missing indicator; fac_* one-hot",
+    X, prep, imputed = scale_and_impute(
+        X_raw,
+        tr,
+        scaling="robust",
+        fill=fill,
+        description=(
+            "num_wtkilo1 == 0 set to missing; median/IQR scaling fitted on the "
+            "observed training values; missing numeric values imputed with the "
+            "training median (0 after scaling) plus a <column>_missing indicator; "
+            "fac_* one-hot"
+        ),
     )
-    imputed = np.isnan(X_raw)
-    for col, median in medians.items():
-        j = names.index(col)
-        X_raw[:, j] = np.where(np.isnan(X_raw[:, j]), median, X_raw[:, j])
-    X = prep.transform(X_raw)
-
-    def split(idx: np.ndarray) -> Split:
-        meta = {"sepsis": sepsis[idx], "time": time[idx], "event": event[idx]}
-        return Split(y=y[idx], ids=pid[idx], X=X[idx], imputed=imputed[idx], meta=meta)
-
+    splits = make_splits(
+        (tr, va, te),
+        y=y,
+        ids=pid,
+        X=X,
+        imputed=imputed,
+        meta={"sepsis": sepsis, "time": time, "event": event},
+    )
     return Dataset(
         name="icu_rhc",
         task="binary",
         modality="tabular",
         class_names=("survived 30 days", "died within 30 days"),
-        train=split(tr),
-        val=split(va),
-        test=split(te),
         feature_names=tuple(names),
         feature_groups=groups,
         units=units,
@@ -264,6 +281,7 @@ def _build(files: dict, *, cohort: str) -> Dataset:
             },
             "clinical_variable": codes,
         },
+        **splits,
     )
 
 

@@ -34,10 +34,11 @@ from zipfile import BadZipFile
 import numpy as np
 from tqdm.auto import tqdm
 
+from core.data.featurize import make_splits
 from core.data.fetch import RemoteFile, file_digest
 from core.data.registry import DatasetSpec, register
 from core.data.splits import split_indices
-from core.data.types import Dataset, Preprocessing, Split
+from core.data.types import Dataset, Preprocessing
 from core.errors import DataCorruptError
 
 SEED = 0
@@ -112,24 +113,6 @@ def _minmax(n_features: int, top: float, description: str) -> Preprocessing:
     )
 
 
-def _splits(
-    y: np.ndarray,
-    ids: np.ndarray,
-    images: np.ndarray,
-    parts: tuple[np.ndarray, np.ndarray, np.ndarray],
-    X: np.ndarray | None,
-) -> dict[str, Split]:
-    def split(idx: np.ndarray) -> Split:
-        return Split(
-            y=y[idx],
-            ids=ids[idx],
-            X=X[idx] if X is not None else None,
-            images=images[idx],
-        )
-
-    return dict(zip(("train", "val", "test"), (split(p) for p in parts), strict=True))
-
-
 def _official_parts(y_train: np.ndarray, n_test: int) -> tuple[np.ndarray, ...]:
     """Train / validation indices inside the official training set, then test."""
     tr, va, _ = split_indices(y_train, val=0.1, test=0.0, seed=SEED)
@@ -173,7 +156,7 @@ def _build_digits(files: dict[str, Path]) -> Dataset:
             "split": "stratified 70 / 10 / 20, seed 0",
             "ids": "row number in scikit-learn's copy",
         },
-        **_splits(y, np.arange(n, dtype=np.int64), images, parts, X),
+        **make_splits(parts, y=y, ids=np.arange(n, dtype=np.int64), X=X, images=images),
     )
 
 
@@ -375,7 +358,9 @@ def _build_mnist(files: dict[str, Path]) -> Dataset:
         description="MNIST handwritten digits, 28×28 grey levels, raw pixels as features.",
         source="MNIST (LeCun, Cortes & Burges), yann.lecun.com/exdb/mnist",
         info={**source_info, "n_images": len(y)},
-        **_splits(y, np.arange(len(y), dtype=np.int64), images, parts, X),
+        **make_splits(
+            parts, y=y, ids=np.arange(len(y), dtype=np.int64), X=X, images=images
+        ),
     )
 
 
@@ -671,7 +656,7 @@ def _build_cifar10(files: dict[str, Path]) -> Dataset:
             "n_test": len(test_y),
             "X": "None to save memory; core.data.builtin.images.pixels(split.images)",
         },
-        **_splits(y, np.arange(len(y), dtype=np.int64), images, parts, None),
+        **make_splits(parts, y=y, ids=np.arange(len(y), dtype=np.int64), images=images),
     )
 
 

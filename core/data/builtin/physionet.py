@@ -37,11 +37,16 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from core.data.clinical import units_and_ranges
-from core.data.featurize import fit_scaler
+from core.data.featurize import (
+    encode_columns,
+    fill_values,
+    make_splits,
+    scale_and_impute,
+)
 from core.data.fetch import RemoteFile
 from core.data.registry import DatasetSpec, register
 from core.data.splits import split_indices
-from core.data.types import Dataset, Split
+from core.data.types import Dataset
 from core.errors import DataCorruptError
 
 SEED = 0
@@ -155,6 +160,16 @@ def read_stays(path: Path) -> tuple[pd.DataFrame, int, np.ndarray]:
         The archive is truncated or corrupt, has no stay files, or a file is
         not a ``Time,Parameter,Value`` table; the message names the file.
     """
+    bodies, records, lines = _stay_files(path)
+    rows = _parse_rows(path, bodies, records, lines)
+    minutes = (rows["hours"] * 60 + rows["mins"]).to_numpy(np.int64)
+    rows = rows.drop(columns=["hours", "mins"])
+    rows.insert(2, "minutes", minutes)
+    return rows.reset_index(drop=True), len(records), np.asarray(records, np.int64)
+
+
+def _stay_files(path: Path) -> tuple[list[bytes], list[int], list[int]]:
+    """Each stay file's rows without its header, its RecordID and line count."""
     bodies, records, lines = [], [], []
     try:
         with tarfile.open(path, "r:gz") as archive:
@@ -184,6 +199,16 @@ def read_stays(path: Path) -> tuple[pd.DataFrame, int, np.ndarray]:
         raise DataCorruptError(f"{path} contains no PhysioNet 2012 stay files.")
     if len(set(records)) != len(records):
         raise DataCorruptError(f"{path} holds two stay files with the same RecordID.")
+    return bodies, records, lines
+
+
+def _parse_rows(
+    path: Path, bodies: list[bytes], records: list[int], lines: list[int]
+) -> pd.DataFrame:
+    """The stays' rows as one table: stay, record, hours, mins, parameter, value.
+
+    Blank rows are dropped; a row without an ``HH:MM`` time raises.
+    """
     # One parse for all stays: "HH:MM" becomes two numeric columns.
     text = b"".join(bodies).replace(b":", b",")
     try:
@@ -219,10 +244,7 @@ def read_stays(path: Path) -> tuple[pd.DataFrame, int, np.ndarray]:
         raise DataCorruptError(
             f"{path}: member {record}.txt has a row without an HH:MM time."
         )
-    minutes = (rows["hours"] * 60 + rows["mins"]).to_numpy(np.int64)
-    rows = rows.drop(columns=["hours", "mins"])
-    rows.insert(2, "minutes", minutes)
-    return rows.reset_index(drop=True), len(records), np.asarray(records, np.int64)
+    return rows
 
 
 def read_outcomes(path: Path) -> pd.DataFrame:
@@ -303,7 +325,34 @@ def summarise(rows: pd.DataFrame, n_stays: int) -> tuple[pd.DataFrame, dict]:
     # Static descriptors: the first row of each (some stays repeat Age).
     repeats = static.duplicated(["stay", "parameter"])
     report["repeated_descriptor_rows"] = _counts(static.loc[repeats, "parameter"])
-    first = static[~repeats].pivot(index="stay", columns="parameter", values="value")
+    wide, invalid = _descriptors(static[~repeats], n_stays)
+
+    # Time series: drop impossible values, then summarise what is left.
+    known = series["parameter"].isin((*TIME_SERIES, "MechVent"))
+    report["unknown_parameters"] = _counts(series.loc[~known, "parameter"])
+    series = series[known]
+    wide["MechVent"] = 0.0
+    wide.loc[
+        series.loc[series["parameter"] == "MechVent", "stay"].unique(), "MechVent"
+    ] = 1.0
+    series = series[series["parameter"] != "MechVent"]
+    low = series["parameter"].map({k: v[0] for k, v in PLAUSIBLE.items()})
+    high = series["parameter"].map({k: v[1] for k, v in PLAUSIBLE.items()})
+    low, high = low.to_numpy(np.float64), high.to_numpy(np.float64)
+    value = series["value"].to_numpy()
+    ok = np.isfinite(value) & (value >= low) & (value <= high)
+    invalid.update(_counts(series.loc[~ok & (value != -1), "parameter"]))
+    report["invalid_values"] = {k: v for k, v in invalid.items() if v}
+    wide = pd.concat([wide, _series_summaries(series[ok], wide.index)], axis=1)
+    return wide, report
+
+
+def _descriptors(
+    static: pd.DataFrame, n_stays: int
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Age, Gender, Height, ICUType per stay (NaN where missing or invalid),
+    and how many invalid values of each were set to missing."""
+    first = static.pivot(index="stay", columns="parameter", values="value")
     wide = pd.DataFrame(index=pd.RangeIndex(n_stays, name="stay"))
     invalid: dict[str, int] = {}
     for var in ("Age", "Gender", "Height", "ICUType"):
@@ -322,36 +371,26 @@ def summarise(rows: pd.DataFrame, n_stays: int) -> tuple[pd.DataFrame, dict]:
         bad &= values != -1  # -1 is the documented "missing", not an error
         invalid[var] = int(bad.sum())
         wide[var] = values.where((values >= 0) & ~bad)
+    return wide, invalid
 
-    # Time series: drop impossible values, then summarise what is left.
-    known = series["parameter"].isin((*TIME_SERIES, "MechVent"))
-    report["unknown_parameters"] = _counts(series.loc[~known, "parameter"])
-    series = series[known]
-    wide["MechVent"] = 0.0
-    wide.loc[
-        series.loc[series["parameter"] == "MechVent", "stay"].unique(), "MechVent"
-    ] = 1.0
-    series = series[series["parameter"] != "MechVent"]
-    low = series["parameter"].map({k: v[0] for k, v in PLAUSIBLE.items()})
-    high = series["parameter"].map({k: v[1] for k, v in PLAUSIBLE.items()})
-    low, high = low.to_numpy(np.float64), high.to_numpy(np.float64)
-    value = series["value"].to_numpy()
-    ok = np.isfinite(value) & (value >= low) & (value <= high)
-    invalid.update(_counts(series.loc[~ok & (value != -1), "parameter"]))
-    report["invalid_values"] = {k: v for k, v in invalid.items() if v}
-    series = series[ok].sort_values(["stay", "minutes"], kind="stable")
+
+def _series_summaries(series: pd.DataFrame, stays: pd.Index) -> pd.DataFrame:
+    """``<var>_<summary>`` of the valid measurements, one row per stay.
+
+    NaN where a variable was never measured (its count is 0); columns ordered
+    by variable of :data:`TIME_SERIES`, then summary of :data:`SUMMARIES`.
+    """
+    series = series.sort_values(["stay", "minutes"], kind="stable")
     grouped = series.groupby(["stay", "parameter"], sort=False)["value"]
     stats = grouped.agg(["first", "last", "min", "max", "mean", "count"]).unstack(
         "parameter"
     )
     # Every (summary, variable) pair, NaN where a variable was never measured.
     wanted = pd.MultiIndex.from_product([SUMMARIES, TIME_SERIES])
-    stats = stats.reindex(index=wide.index, columns=wanted)
+    stats = stats.reindex(index=stays, columns=wanted)
     stats["count"] = stats["count"].fillna(0)
     stats.columns = [f"{var}_{summary}" for summary, var in stats.columns]
-    order = [f"{var}_{summary}" for var in TIME_SERIES for summary in SUMMARIES]
-    wide = pd.concat([wide, stats[order]], axis=1)
-    return wide, report
+    return stats[[f"{var}_{summary}" for var in TIME_SERIES for summary in SUMMARIES]]
 
 
 def _counts(values: pd.Series) -> dict[str, int]:
@@ -382,28 +421,42 @@ def _load_set(
     return wide, report
 
 
-def _build(files: dict, *, include_set_c: bool, balance: bool) -> Dataset:
+def _load_sets(files: dict, include_set_c: bool) -> tuple[pd.DataFrame, int, dict]:
+    """Set a, then the stays of set c not in set a when asked for and present.
+
+    Returns the stays, how many come from set a, and each set's cleaning report.
+    """
     frame, report_a = _load_set(files[SET_A.path], files[OUTCOMES_A.path], "a")
     reports = {"a": report_a}
     n_a = len(frame)
-    use_c = bool(include_set_c) and SET_C.path in files and OUTCOMES_C.path in files
-    if use_c:
+    if include_set_c and SET_C.path in files and OUTCOMES_C.path in files:
         frame_c, reports["c"] = _load_set(
             files[SET_C.path], files[OUTCOMES_C.path], "c"
         )
         overlap = frame_c["record"].isin(frame["record"])
         reports["c"]["dropped_records_also_in_a"] = int(overlap.sum())
         frame = pd.concat([frame, frame_c[~overlap]], ignore_index=True)
+    return frame, n_a, reports
 
-    y = frame["death"].to_numpy(np.int64)
-    records = frame["record"].to_numpy(np.int64)
-    a_idx = np.arange(n_a)
-    tr, va, te = split_indices(
-        y[a_idx], val=0.1, test=0.2, seed=SEED, groups=records[a_idx]
-    )
-    tr = np.concatenate([tr, np.arange(n_a, len(frame))])
 
-    # Feature matrix in original units, missing values still NaN.
+def _feature_matrix(
+    frame: pd.DataFrame, icu_type: bool
+) -> tuple[np.ndarray, list[str], dict[str, tuple[int, ...]], dict[str, str]]:
+    """Features in original units (NaN where missing), grouped by variable.
+
+    Age, Gender, Height each with a missing indicator; ``ICUType`` one-hot
+    when ``icu_type``; MechVent; then per time-series variable its summaries
+    and a missing indicator.
+
+    Returns
+    -------
+    X_raw : array of shape (n_stays, n_features), float64
+    names : list of str
+    groups : dict of str to tuple of int
+        One group per variable.
+    codes : dict of str to str
+        Feature name to clinical code, for the features in original units.
+    """
     columns, groups, codes = {}, {}, {}
 
     def add(group: str, name: str, values, code: str | None = None) -> None:
@@ -415,11 +468,11 @@ def _build(files: dict, *, include_set_c: bool, balance: bool) -> Dataset:
     for var in ("Age", "Gender", "Height"):
         add(var, var, frame[var], var)
         add(var, f"{var}_missing", frame[var].isna())
-    icu_in_a = frame["ICUType"].iloc[:n_a].notna().any()
-    if icu_in_a:
-        icu = frame["ICUType"].map(ICU_TYPES).fillna("missing")
-        for level in sorted(icu.unique()):
-            add("ICUType", f"ICUType={level}", icu == level)
+    if icu_type:
+        icu = frame["ICUType"].map(ICU_TYPES).to_frame("ICUType")
+        X_icu, icu_names, _ = encode_columns(icu, ["ICUType"])
+        for name, values in zip(icu_names, X_icu.T, strict=True):
+            add("ICUType", name, values)
     add("MechVent", "MechVent", frame["MechVent"], "MechVent")
     for var in TIME_SERIES:
         for summary in SUMMARIES:
@@ -430,69 +483,90 @@ def _build(files: dict, *, include_set_c: bool, balance: bool) -> Dataset:
                 var if summary != "count" else None,
             )
         add(var, f"{var}_missing", frame[f"{var}_count"] == 0)
-    names = list(columns)
     X_raw = np.stack(list(columns.values()), axis=1)
+    return X_raw, list(columns), {g: tuple(i) for g, i in groups.items()}, codes
 
-    absent = np.isnan(X_raw)
-    if absent[tr].all(axis=0).any():
-        raise DataCorruptError(
-            "PhysioNet 2012: a variable has no valid value in the training split."
-        )
-    # Scale by the observed training values (before any balancing): imputing
-    # first would shrink the IQR of a mostly-missing lab (Lactate: 0.1 mmol/L).
-    # Missing values get the training median, which scales to 0.
-    prep = fit_scaler(
-        X_raw[tr],
-        "robust",
-        "impossible values set to missing; per-variable first/last/min/max/mean/"
-        "count over 48 h; median/IQR scaling fitted on the observed training values; "
-        "missing summaries imputed with the training median (0 after scaling) plus "
-        "a <var>_missing indicator",
+
+def _undersample(tr: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The training rows with the majority class cut to the minority's count."""
+    counts = np.bincount(y[tr], minlength=2)
+    minority = int(np.argmin(counts))
+    keep_major = np.random.default_rng(SEED).choice(
+        tr[y[tr] != minority], size=int(counts.min()), replace=False
     )
-    X_raw = np.where(absent, np.nanmedian(X_raw[tr], axis=0), X_raw)
-    X = prep.transform(X_raw)
+    return np.sort(np.concatenate([tr[y[tr] == minority], keep_major]))
 
-    train_counts = np.bincount(y[tr], minlength=2).tolist()
-    if balance:
-        rng = np.random.default_rng(SEED)
-        minority = int(np.argmin(train_counts))
-        keep_major = rng.choice(
-            tr[y[tr] != minority], size=min(train_counts), replace=False
-        )
-        tr = np.sort(np.concatenate([tr[y[tr] == minority], keep_major]))
 
-    units, ranges = units_and_ranges(codes)
-    units.update({n: "count" for n in names if n.endswith("_count")})
-    units.update({n: "indicator" for n in names if n not in units})
-    sets = frame["set"].to_numpy(str)
-    saps, sofa = frame["saps_i"].to_numpy(float), frame["sofa"].to_numpy(float)
-
-    def split(idx: np.ndarray) -> Split:
-        meta = {"set": sets[idx], "saps_i": saps[idx], "sofa": sofa[idx]}
-        return Split(
-            y=y[idx], ids=records[idx], X=X[idx], imputed=absent[idx], meta=meta
-        )
-
-    n_total = len(frame)
-    missing_rate = {
+def _missing_rates(frame: pd.DataFrame) -> dict[str, float]:
+    """The share of stays without a valid value, per variable."""
+    rates = {
         var: round(float((frame[f"{var}_count"] == 0).mean()), 4) for var in TIME_SERIES
     }
-    missing_rate.update(
+    rates.update(
         {
             var: round(float(frame[var].isna().mean()), 4)
             for var in ("Age", "Gender", "Height")
         }
     )
+    return rates
+
+
+def _build(files: dict, *, include_set_c: bool, balance: bool) -> Dataset:
+    frame, n_a, reports = _load_sets(files, bool(include_set_c))
+    use_c = len(reports) == 2
+    y = frame["death"].to_numpy(np.int64)
+    records = frame["record"].to_numpy(np.int64)
+    tr, va, te = split_indices(
+        y[:n_a], val=0.1, test=0.2, seed=SEED, groups=records[:n_a]
+    )
+    tr = np.concatenate([tr, np.arange(n_a, len(frame))])
+
+    icu_in_a = bool(frame["ICUType"].iloc[:n_a].notna().any())
+    X_raw, names, groups, codes = _feature_matrix(frame, icu_in_a)
+    if np.isnan(X_raw[tr]).all(axis=0).any():
+        raise DataCorruptError(
+            "PhysioNet 2012: a variable has no valid value in the training split."
+        )
+    # Scale and impute with the training split before any balancing.
+    X, prep, absent = scale_and_impute(
+        X_raw,
+        tr,
+        scaling="robust",
+        fill=fill_values(X_raw[tr], "median"),
+        description=(
+            "impossible values set to missing; per-variable first/last/min/max/mean/"
+            "count over 48 h; median/IQR scaling fitted on the observed training "
+            "values; missing summaries imputed with the training median (0 after "
+            "scaling) plus a <var>_missing indicator"
+        ),
+    )
+    train_counts = np.bincount(y[tr], minlength=2).tolist()
+    if balance:
+        tr = _undersample(tr, y)
+
+    units, ranges = units_and_ranges(codes)
+    units.update({n: "count" for n in names if n.endswith("_count")})
+    units.update({n: "indicator" for n in names if n not in units})
+    splits = make_splits(
+        (tr, va, te),
+        y=y,
+        ids=records,
+        X=X,
+        imputed=absent,
+        meta={
+            "set": frame["set"].to_numpy(str),
+            "saps_i": frame["saps_i"].to_numpy(float),
+            "sofa": frame["sofa"].to_numpy(float),
+        },
+    )
+    n_total = len(frame)
     return Dataset(
         name="icu_physionet2012",
         task="binary",
         modality="tabular",
         class_names=("survived", "in-hospital death"),
-        train=split(tr),
-        val=split(va),
-        test=split(te),
         feature_names=tuple(names),
-        feature_groups={g: tuple(idx) for g, idx in groups.items()},
+        feature_groups=groups,
         units=units,
         normal_ranges=ranges,
         preprocessing=prep,
@@ -528,12 +602,13 @@ def _build(files: dict, *, include_set_c: bool, balance: bool) -> Dataset:
                     "summaries imputed with the training median (computed before "
                     "balancing); Age, Gender, Height likewise"
                 ),
-                "missing_rate": missing_rate,
+                "missing_rate": _missing_rates(frame),
             },
             "plausible_ranges": {k: list(v) for k, v in PLAUSIBLE.items()},
             "cleaning": reports,
             "clinical_variable": codes,
         },
+        **splits,
     )
 
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.data.featurize import fit_scaler
+from core.data.featurize import fit_scaler, make_splits
 from core.data.registry import DatasetSpec, register
 from core.data.splits import split_indices
-from core.data.types import Dataset, Split
+from core.data.types import Dataset
 
 N_FEATURES = 49
 N_REGIONS = 6
@@ -62,10 +62,13 @@ def _build(files: dict, *, n_per_region: int, seed: int) -> Dataset:
         f"region_{i}" if i < N_REGIONS else f"x{i}" for i in range(N_FEATURES)
     )
 
-    def split(idx: np.ndarray) -> Split:
-        return Split(
-            y=y[idx], ids=idx.astype(np.int64), X=Xs[idx], meta={"region": region[idx]}
-        )
+    splits = make_splits(
+        (tr, va, te),
+        y=y,
+        ids=np.arange(len(y), dtype=np.int64),
+        X=Xs,
+        meta={"region": region},
+    )
 
     relevant = {
         str(r): {"indicator": int(r), "label_features": [int(f) for f in pairs[r]]}
@@ -76,9 +79,6 @@ def _build(files: dict, *, n_per_region: int, seed: int) -> Dataset:
         task="binary",
         modality="tabular",
         class_names=("negative product", "positive product"),
-        train=split(tr),
-        val=split(va),
-        test=split(te),
         feature_names=names,
         feature_groups={n: (i,) for i, n in enumerate(names)},
         preprocessing=prep,
@@ -93,6 +93,7 @@ def _build(files: dict, *, n_per_region: int, seed: int) -> Dataset:
             "n_per_region": n_per_region,
             "seed": seed,
         },
+        **splits,
     )
 
 

@@ -28,11 +28,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.data.featurize import fit_scaler, one_hot
+from core.data.featurize import encode_columns, fit_scaler, make_splits
 from core.data.fetch import RemoteFile
 from core.data.registry import DatasetSpec, register
 from core.data.splits import split_indices
-from core.data.types import Dataset, Split
+from core.data.types import Dataset
 from core.errors import DataCorruptError
 
 SEED = 0
@@ -180,7 +180,7 @@ def _build_adult(files: dict[str, Path]) -> Dataset:
     frame = frame.drop(columns=list(ADULT_DROPPED))
     # Levels come from both files so the encoding is the same for every split
     # (Holand-Netherlands occurs in adult.data only); the scaling uses train only.
-    X_raw, names, groups = one_hot(frame, list(ADULT_CATEGORICAL))
+    X_raw, names, groups = encode_columns(frame, ADULT_CATEGORICAL)
     y = np.concatenate([y_train_all, y_test])
     tr, va, _ = split_indices(y_train_all, val=0.1, test=0.0, seed=SEED)
     te = np.arange(n_data, len(frame))
@@ -192,10 +192,7 @@ def _build_adult(files: dict[str, Path]) -> Dataset:
         "every column z-scored with the training split's mean and SD.",
     )
     X = prep.transform(X_raw)
-
-    def split(idx: np.ndarray) -> Split:
-        return Split(y=y[idx], ids=idx.astype(np.int64), X=X[idx])
-
+    splits = make_splits((tr, va, te), y=y, ids=np.arange(len(y), dtype=np.int64), X=X)
     n_missing = {
         col: int(frame[col].isna().sum())
         for col in ADULT_CATEGORICAL
@@ -206,9 +203,6 @@ def _build_adult(files: dict[str, Path]) -> Dataset:
         task="binary",
         modality="tabular",
         class_names=ADULT_CLASSES,
-        train=split(tr),
-        val=split(va),
-        test=split(te),
         feature_names=tuple(names),
         feature_groups=groups,
         units=dict(ADULT_UNITS),
@@ -233,6 +227,7 @@ def _build_adult(files: dict[str, Path]) -> Dataset:
             "ids": "row number in adult.data, then in adult.test after it",
             "validation": "stratified 10 % of adult.data, seed 0",
         },
+        **splits,
     )
 
 
@@ -293,17 +288,12 @@ def _build_breast_cancer(files: dict[str, Path]) -> Dataset:
         if _measurement(n) in _CANCER_UNITS
     }
 
-    def split(idx: np.ndarray) -> Split:
-        return Split(y=y[idx], ids=idx.astype(np.int64), X=X[idx])
-
+    splits = make_splits((tr, va, te), y=y, ids=np.arange(len(y), dtype=np.int64), X=X)
     return Dataset(
         name="breast_cancer",
         task="binary",
         modality="tabular",
         class_names=tuple(str(c) for c in bunch.target_names),
-        train=split(tr),
-        val=split(va),
-        test=split(te),
         feature_names=names,
         feature_groups=groups,
         units=units,
@@ -319,6 +309,7 @@ def _build_breast_cancer(files: dict[str, Path]) -> Dataset:
             "split": "stratified 70 / 10 / 20, seed 0",
             "ids": "row number in scikit-learn's copy",
         },
+        **splits,
     )
 
 

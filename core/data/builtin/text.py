@@ -68,7 +68,7 @@ from sklearn.datasets._twenty_newsgroups import (
 )
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from core.data.featurize import fit_scaler
+from core.data.featurize import fit_scaler, make_splits
 from core.data.fetch import RemoteFile
 from core.data.registry import DatasetSpec, register
 from core.data.splits import split_indices
@@ -162,17 +162,6 @@ def _labelled_file(path: Path) -> tuple[list[int], list[str], dict[str, object]]
             f"{path} has no labelled lines; expected '<label> <sentence>'."
         )
     return labels, texts, {"encoding": encoding, "blank_lines_skipped": blank}
-
-
-def _text_split(
-    y: np.ndarray, texts: list[str], idx: np.ndarray, **meta: np.ndarray
-) -> Split:
-    return Split(
-        y=y[idx].astype(np.int64),
-        ids=idx.astype(np.int64),
-        texts=tuple(texts[i] for i in idx),
-        meta={k: v[idx] for k, v in meta.items()},
-    )
 
 
 def _counts(
@@ -380,16 +369,14 @@ def _build_newsgroups(files: dict[str, Path], *, n_features: int) -> Dataset:
         "X = 1 where the word occurs in the message, else 0",
     )
 
-    def split(idx: np.ndarray) -> Split:
-        return Split(
-            y=y[idx],
-            ids=idx.astype(np.int64),
-            X=X[idx],
-            texts=tuple(texts[i] for i in idx),
-            meta={"article": article[idx]},
-        )
-
-    splits = {"train": split(tr), "val": split(va), "test": split(te)}
+    splits = make_splits(
+        (tr, va, te),
+        y=y,
+        ids=np.arange(len(y), dtype=np.int64),
+        X=X,
+        texts=texts,
+        meta={"article": article},
+    )
     empty = {
         name: int(sum(not t.strip() for t in s.texts or ()))
         for name, s in splits.items()
@@ -480,11 +467,9 @@ def _build_sst2(files: dict[str, Path]) -> Dataset:
     part = np.concatenate(parts)
     # ids run over train, dev and test lines in that order.
     tr, va, te = (np.flatnonzero(part == k) for k in range(3))
-    splits = {
-        "train": _text_split(y, texts, tr),
-        "val": _text_split(y, texts, va),
-        "test": _text_split(y, texts, te),
-    }
+    splits = make_splits(
+        (tr, va, te), y=y, ids=np.arange(len(y), dtype=np.int64), texts=texts
+    )
     return Dataset(
         name="sst2",
         task="binary",
@@ -579,11 +564,9 @@ def _build_mr(files: dict[str, Path]) -> Dataset:
             f"{path} has only label {y[0]}; expected labels 0 and 1."
         )
     tr, va, te = split_indices(y, val=0.1, test=0.1, seed=SEED)
-    splits = {
-        "train": _text_split(y, texts, tr),
-        "val": _text_split(y, texts, va),
-        "test": _text_split(y, texts, te),
-    }
+    splits = make_splits(
+        (tr, va, te), y=y, ids=np.arange(len(y), dtype=np.int64), texts=texts
+    )
     return Dataset(
         name="mr",
         task="binary",
@@ -749,11 +732,9 @@ def _build_toxic(files: dict[str, Path], *, balanced_test: bool) -> Dataset:
         "offensive_votes": table["offensive_language"],
         "neither_votes": table["neither"],
     }
-    splits = {
-        "train": _text_split(y, texts, tr, **meta),
-        "val": _text_split(y, texts, va, **meta),
-        "test": _text_split(y, texts, te, **meta),
-    }
+    splits = make_splits(
+        (tr, va, te), y=y, ids=np.arange(len(y), dtype=np.int64), texts=texts, meta=meta
+    )
     return Dataset(
         name="toxic",
         task="binary",

@@ -29,6 +29,7 @@ Debuggable Deep Networks", ICML.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import os
@@ -38,8 +39,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.data.featurize import fit_scaler
-from core.data.types import Dataset, Split
+from core.data.featurize import fit_scaler, make_splits
+from core.data.types import Dataset
 from core.data.user import labels, manifest, profile, validate
 from core.data.user.tables import Progress, RawTable, part_of, read_table
 from core.errors import InvalidDataError
@@ -211,87 +212,21 @@ def _read(
 ) -> tuple[np.ndarray, RawTable, list[str] | None, list[str] | None, dict, dict]:
     """``X, labels, feature names, texts, extras (ids, split), source record``."""
     raw, name, suffix = validate.read_source(source, filename)
-    extras: dict[str, np.ndarray] = {}
     record = {
         "file": os.path.basename(name),
         "format": suffix.lstrip("."),
         "bytes": len(raw),
         "sha256": hashlib.sha256(raw).hexdigest(),
     }
-    names: list[str] | None = None
-    texts: list[str] | None = None
     if suffix in (".npy", ".npz"):
-        arrays = _load_numpy(raw, name)
-        if "X" not in arrays:
-            raise InvalidDataError(
-                f"{name} has no array 'X' (found {', '.join(arrays) or 'none'}); "
-                "save the features as X=..."
-            )
-        X = _matrix(arrays["X"], name)
-        if labels_source is not None:
-            y_values = np.asarray(_lines(labels_source, labels_filename, "labels"))
-        elif "y" in arrays:
-            y_values = arrays["y"]
-        else:
-            raise InvalidDataError(
-                f"{name} has no labels: save them as y=... in the .npz, or give a "
-                "labels file."
-            )
-        y_values = _vector(y_values, len(X), name, "the labels")
-        label_table = _label_table(y_values, f"{name} labels")
-        if "feature_names" in arrays:
-            names = [
-                str(v)
-                for v in _vector(arrays["feature_names"], X.shape[1], name, "names")
-            ]
-        if "texts" in arrays:
-            texts = [str(v) for v in _vector(arrays["texts"], len(X), name, "texts")]
-        for key in ("ids", "split"):
-            if key in arrays:
-                extras[key] = _vector(arrays[key], len(X), name, key)
+        X, label_table, names, texts, extras = _read_arrays(
+            raw, name, labels_source, labels_filename
+        )
     else:
         table = read_table(source, filename, progress=part_of(progress, 0, 0.6))
-        if target is None:
-            raise InvalidDataError(
-                f"{name}: name the label column (target) of the feature table."
-            )
-        labels.require_column(table, target, "label")
-        labels.require_column(table, text_column, "text")
-        labels.require_column(table, id_column, "ID")
-        feature_cols = [
-            c for c in table.frame.columns if c not in (target, text_column, id_column)
-        ]
-        columns = []
-        for col in feature_cols:
-            x, missing, bad = profile.numbers(table.frame[col])
-            if bad.any() or missing.any():
-                i = int(np.flatnonzero(bad | missing)[0])
-                raise InvalidDataError(
-                    f"{table.where(i)}, column {col!r}: "
-                    f"{table.frame[col].iloc[i]!r} is not a number; every feature "
-                    "cell must be a finite number (or name that column as the "
-                    "text or ID column)."
-                )
-            columns.append(x)
-        if not columns:
-            raise InvalidDataError(f"{name}: no feature columns besides the label.")
-        X = _matrix(np.stack(columns, axis=1), name)
-        names = list(feature_cols)
-        label_table = RawTable(
-            table.frame[[target]].rename(columns={target: "label"}),
-            table.rows,
-            table.unit,
-            table.name,
-            table.format,
-            table.encoding,
-            table.delimiter,
-            table.sha256,
-            table.n_bytes,
+        X, label_table, names, texts, extras = _read_feature_table(
+            table, name, target, text_column, id_column
         )
-        if text_column:
-            texts = [str(t) for t in table.frame[text_column].fillna("")]
-        if id_column:
-            extras["ids"] = profile.strings(table.frame[id_column]).to_numpy(str)
         record.update(table.source_record())
     if names_source is not None:
         names = _lines(names_source, names_filename, "feature names")
@@ -303,6 +238,88 @@ def _read(
     if names is not None:
         names = validate.check_column_names(names, "feature names")
     return X, label_table, names, texts, extras, record
+
+
+def _read_arrays(
+    raw: bytes, name: str, labels_source, labels_filename: str | None
+) -> tuple[np.ndarray, RawTable, list[str] | None, list[str] | None, dict]:
+    """``X, labels, feature names, texts, extras`` of a ``.npy`` / ``.npz`` file."""
+    arrays = _load_numpy(raw, name)
+    if "X" not in arrays:
+        raise InvalidDataError(
+            f"{name} has no array 'X' (found {', '.join(arrays) or 'none'}); "
+            "save the features as X=..."
+        )
+    X = _matrix(arrays["X"], name)
+    if labels_source is not None:
+        y_values = np.asarray(_lines(labels_source, labels_filename, "labels"))
+    elif "y" in arrays:
+        y_values = arrays["y"]
+    else:
+        raise InvalidDataError(
+            f"{name} has no labels: save them as y=... in the .npz, or give a "
+            "labels file."
+        )
+    y_values = _vector(y_values, len(X), name, "the labels")
+    label_table = _label_table(y_values, f"{name} labels")
+    names = texts = None
+    if "feature_names" in arrays:
+        names = [
+            str(v) for v in _vector(arrays["feature_names"], X.shape[1], name, "names")
+        ]
+    if "texts" in arrays:
+        texts = [str(v) for v in _vector(arrays["texts"], len(X), name, "texts")]
+    extras = {
+        key: _vector(arrays[key], len(X), name, key)
+        for key in ("ids", "split")
+        if key in arrays
+    }
+    return X, label_table, names, texts, extras
+
+
+def _read_feature_table(
+    table: RawTable,
+    name: str,
+    target: str | None,
+    text_column: str | None,
+    id_column: str | None,
+) -> tuple[np.ndarray, RawTable, list[str], list[str] | None, dict]:
+    """``X, labels, feature names, texts, extras`` of a Parquet / CSV table."""
+    if target is None:
+        raise InvalidDataError(
+            f"{name}: name the label column (target) of the feature table."
+        )
+    labels.require_column(table, target, "label")
+    labels.require_column(table, text_column, "text")
+    labels.require_column(table, id_column, "ID")
+    feature_cols = [
+        c for c in table.frame.columns if c not in (target, text_column, id_column)
+    ]
+    columns = []
+    for col in feature_cols:
+        x, missing, bad = profile.numbers(table.frame[col])
+        if bad.any() or missing.any():
+            i = int(np.flatnonzero(bad | missing)[0])
+            raise InvalidDataError(
+                f"{table.where(i)}, column {col!r}: "
+                f"{table.frame[col].iloc[i]!r} is not a number; every feature "
+                "cell must be a finite number (or name that column as the "
+                "text or ID column)."
+            )
+        columns.append(x)
+    if not columns:
+        raise InvalidDataError(f"{name}: no feature columns besides the label.")
+    X = _matrix(np.stack(columns, axis=1), name)
+    label_table = dataclasses.replace(
+        table, frame=table.frame[[target]].rename(columns={target: "label"})
+    )
+    texts = (
+        [str(t) for t in table.frame[text_column].fillna("")] if text_column else None
+    )
+    extras = {}
+    if id_column:
+        extras["ids"] = profile.strings(table.frame[id_column]).to_numpy(str)
+    return X, label_table, list(feature_cols), texts, extras
 
 
 def _given_split(split: np.ndarray, y: np.ndarray, seed: int, what: str):
@@ -392,22 +409,11 @@ def build_features(
             "and neutralised in CSV exports."
         )
 
-    def part(idx: np.ndarray) -> Split:
-        return Split(
-            y=y[idx],
-            ids=ids[idx],
-            X=Xs[idx],
-            texts=None if texts is None else tuple(texts[i] for i in idx),
-        )
-
     dataset = Dataset(
         name=name,
         task="binary" if len(class_names) == 2 else "multiclass",
         modality="text" if texts is not None else "tabular",
         class_names=class_names,
-        train=part(tr),
-        val=part(va),
-        test=part(te),
         feature_names=tuple(feature_names),
         feature_groups={f: (j,) for j, f in enumerate(feature_names)},
         preprocessing=prep,
@@ -432,6 +438,7 @@ def build_features(
             ),
             "warnings": warnings,
         },
+        **make_splits((tr, va, te), y=y, ids=ids, X=Xs, texts=texts),
     )
     return dataset, warnings
 

@@ -23,17 +23,29 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+import pandas as pd
 
-from core.data.featurize import fit_scaler, one_hot
-from core.data.types import Dataset, Split
+from core.data.featurize import (
+    FILL_STATISTICS,
+    encode_columns,
+    fill_values,
+    make_splits,
+    scale_and_impute,
+)
+from core.data.types import Dataset, Preprocessing
 from core.data.user import labels, manifest, profile
 from core.data.user.sidecar import read_ranges
 from core.data.user.tables import Progress, RawTable, part_of, read_table
 from core.data.user.validate import check_dataset_name
 from core.errors import InvalidDataError
 
-IMPUTE = ("median", "mean", "zero")
 SCALING = ("robust", "zscore")
+#: How each fill statistic is described in the dataset's record.
+_FILL_RULES = {
+    "median": "the training split's median",
+    "mean": "the training split's mean",
+    "zero": "0 (in original units)",
+}
 TABLE_FORMATS = (".csv", ".tsv", ".tab", ".txt", ".parquet", ".pq")
 
 
@@ -78,9 +90,10 @@ class TableOptions:
     seed: int = 0
 
     def check(self) -> None:
-        if self.impute not in IMPUTE:
+        if self.impute not in FILL_STATISTICS:
             raise InvalidDataError(
-                f"impute must be one of {', '.join(IMPUTE)}, got {self.impute!r}."
+                f"impute must be one of {', '.join(FILL_STATISTICS)}, "
+                f"got {self.impute!r}."
             )
         if self.scaling not in SCALING:
             raise InvalidDataError(
@@ -121,114 +134,39 @@ def build_table(
     labels.require_column(raw, options.target, "label")
     labels.require_column(raw, options.id_column, "ID")
     labels.check_size(raw, len(raw.frame), 0)  # before constant-column checks
-    exclude = tuple(c for c in (options.target, options.id_column) if c)
-    profiles = profile.profile_columns(raw)
-    roles = profile.resolve_roles(raw, options.roles, exclude, profiles)
+    profiles, roles, units, normal_ranges = _feature_columns(
+        raw, options, ranges, ranges_filename
+    )
     numeric = [c for c, r in roles.items() if r == "numeric"]
     categorical = [c for c, r in roles.items() if r == "categorical"]
-    units, normal_ranges = (
-        read_ranges(ranges, set(numeric), ranges_filename) if ranges else ({}, {})
-    )
-    if not numeric and not categorical:
-        raise InvalidDataError(
-            f"{raw.name}: no feature columns are left (every column besides the "
-            "label and ID is ignored); give at least one column a numeric or "
-            "categorical role."
-        )
-    y, class_names, keep = labels.encode_labels(
-        raw, options.target, drop_missing=options.drop_missing_target
-    )
-    warnings = profile.formula_warnings(raw, [*categorical, *exclude])
-    if not keep.all():
-        warnings.append(
-            labels.missing_rows_message(
-                raw, np.flatnonzero(~keep), f"the label {options.target!r}"
-            )
-            + f": those {int((~keep).sum())} row(s) were dropped."
-        )
+    y, class_names, keep, warnings = _labelled_rows(raw, options, categorical)
     labels.check_size(raw, int(keep.sum()), len(numeric) + len(categorical))
     ids = labels.example_ids(raw, options.id_column, keep)
-    groups = ids if options.id_column else None
     tr, va, te = labels.split(
-        y, groups, val=options.val, test=options.test, seed=options.seed, what=raw.name
+        y,
+        ids if options.id_column else None,
+        val=options.val,
+        test=options.test,
+        seed=options.seed,
+        what=raw.name,
     )
     n_before_balance = len(tr)
     if options.balance:
         tr = labels.balance(y, tr, options.seed)
 
-    frame = raw.frame.loc[keep].reset_index(drop=True)
-    blocks, names, feature_groups, unit_of = [], [], {}, {}
-    fills, missing_counts = {}, {}
-    for col in [c for c in frame.columns if c in roles and roles[c] != "ignore"]:
-        start = len(names)
-        if roles[col] == "numeric":
-            x, missing, _ = profile.numbers(frame[col])
-            blocks.append(x[:, None])
-            names.append(col)
-            if missing.any():
-                missing_counts[col] = int(missing.sum())
-                fills[col] = _fill_value(x[tr], options.impute, col, warnings)
-                if options.indicators:
-                    blocks.append(missing[:, None].astype(np.float64))
-                    names.append(f"{col}_missing")
-                    unit_of[f"{col}_missing"] = "indicator"
-        else:
-            levels = profile.strings(frame[col]).to_frame(col)
-            X_col, level_names, _ = one_hot(levels, [col])
-            blocks.append(X_col)
-            names.extend(level_names)
-            unit_of.update(dict.fromkeys(level_names, "indicator"))
-        feature_groups[col] = tuple(range(start, len(names)))
-    X_raw = np.concatenate(blocks, axis=1)
-    _check_names(names, raw.name)
-
-    rule = {
-        "median": "the training split's median",
-        "mean": "the training split's mean",
-        "zero": "0 (in original units)",
-    }[options.impute]
-    description = (
-        f"{'Median/IQR' if options.scaling == 'robust' else 'Mean/SD'} scaling "
-        "fitted on the observed training values; missing numeric values imputed "
-        f"with {rule}"
-        + (" plus a <column>_missing indicator" if options.indicators else "")
-        + "; categorical columns one-hot encoded (missing → level 'missing')."
+    features = _feature_frame(raw.frame.loc[keep].reset_index(drop=True), roles)
+    X, prep, imputed, names, feature_groups, missing = _encode(
+        features, categorical, tr, options, warnings, raw.name
     )
-    with np.errstate(over="ignore", invalid="ignore"):  # see _check_finite
-        prep = fit_scaler(X_raw[tr], options.scaling, description)
-    imputed = np.isnan(X_raw)
-    for col, value in fills.items():
-        j = names.index(col)
-        X_raw[:, j] = np.where(imputed[:, j], value, X_raw[:, j])
-    with np.errstate(over="ignore", invalid="ignore"):
-        X = prep.transform(X_raw)
-    _check_finite(X, names, raw.name)
 
-    def part(idx: np.ndarray) -> Split:
-        return Split(
-            y=y[idx],
-            ids=ids[idx],
-            X=X[idx],
-            imputed=imputed[idx] if imputed.any() else None,
-        )
-
-    units = {**unit_of, **units}
-    ignored = {
-        p.name: (p.note if p.role == "ignore" else "") or "set to ignore"
-        for p in profiles
-        if roles.get(p.name) == "ignore"
-    }
     dataset = Dataset(
         name=name,
         task="binary" if len(class_names) == 2 else "multiclass",
         modality="tabular",
         class_names=class_names,
-        train=part(tr),
-        val=part(va),
-        test=part(te),
         feature_names=tuple(names),
         feature_groups=feature_groups,
-        units=units,
+        units={**{n: "indicator" for n in names if n not in numeric}, **units},
         normal_ranges=normal_ranges,
         preprocessing=prep,
         description=(
@@ -241,12 +179,13 @@ def build_table(
             "label_column": options.target,
             "id_column": options.id_column,
             "roles": roles,
-            "ignored_columns": ignored,
+            "ignored_columns": _ignored(profiles, roles),
             "missingness": {
-                "rule": f"missing numeric values imputed with {rule}",
+                "rule": f"missing numeric values imputed with "
+                f"{_FILL_RULES[options.impute]}",
                 "indicators": options.indicators,
-                "missing_counts": missing_counts,
-                "fill_values": fills,
+                "missing_counts": missing["counts"],
+                "fill_values": missing["fill_values"],
             },
             "split": {
                 "seed": options.seed,
@@ -261,21 +200,164 @@ def build_table(
             "source": raw.source_record(),
             "warnings": warnings,
         },
+        **make_splits(
+            (tr, va, te),
+            y=y,
+            ids=ids,
+            X=X,
+            imputed=imputed if imputed.any() else None,
+        ),
     )
     return dataset, warnings
 
 
-def _fill_value(values: np.ndarray, rule: str, col: str, warnings: list) -> float:
-    observed = values[np.isfinite(values)]
-    if rule == "zero":
-        return 0.0
-    if observed.size == 0:
-        warnings.append(
-            f"column {col!r} has no value in the training split; its missing "
-            "values were imputed with 0."
+def _encode(
+    features: pd.DataFrame,
+    categorical: list[str],
+    tr: np.ndarray,
+    options: TableOptions,
+    warnings: list[str],
+    what: str,
+) -> tuple[np.ndarray, Preprocessing, np.ndarray, list[str], dict, dict]:
+    """Encode, impute and scale the feature columns, fitted on rows ``tr``.
+
+    Returns
+    -------
+    X, preprocessing, imputed, names, groups
+        As :func:`~core.data.featurize.scale_and_impute` and
+        :func:`~core.data.featurize.encode_columns` return them.
+    missing : dict
+        ``counts`` and ``fill_values`` of the numeric columns with missing
+        values, for the dataset's record.
+    """
+    X_raw, names, groups = encode_columns(
+        features, categorical, missing_indicators=options.indicators
+    )
+    _check_names(names, what)
+    counts = {
+        col: int(features[col].isna().sum())
+        for col in features.columns
+        if col not in categorical and features[col].isna().any()
+    }
+    fill = _fill_missing(X_raw[tr], names, counts, options.impute, warnings)
+    with np.errstate(over="ignore", invalid="ignore"):  # see _check_finite
+        X, prep, imputed = scale_and_impute(
+            X_raw,
+            tr,
+            scaling=options.scaling,
+            fill=fill,
+            description=_description(options),
         )
-        return 0.0
-    return float(np.median(observed) if rule == "median" else np.mean(observed))
+    _check_finite(X, names, what)
+    missing = {
+        "counts": counts,
+        "fill_values": {c: float(fill[names.index(c)]) for c in counts},
+    }
+    return X, prep, imputed, names, groups, missing
+
+
+def _ignored(profiles: list[profile.ColumnProfile], roles: Mapping[str, str]) -> dict:
+    """Why each ignored column is ignored (the profile's note, or the user)."""
+    return {
+        p.name: (p.note if p.role == "ignore" else "") or "set to ignore"
+        for p in profiles
+        if roles.get(p.name) == "ignore"
+    }
+
+
+def _feature_columns(
+    raw: RawTable,
+    options: TableOptions,
+    ranges: str | os.PathLike | bytes | None,
+    ranges_filename: str | None,
+) -> tuple[list[profile.ColumnProfile], dict[str, str], dict, dict]:
+    """Each column's profile, the role of every column but label and ID, and
+    the units and normal ranges of the numeric ones from the ranges file.
+
+    Raises
+    ------
+    InvalidDataError
+        A role does not fit its column's values, the ranges file is bad, or
+        no feature column is left.
+    """
+    exclude = tuple(c for c in (options.target, options.id_column) if c)
+    profiles = profile.profile_columns(raw)
+    roles = profile.resolve_roles(raw, options.roles, exclude, profiles)
+    numeric = {c for c, r in roles.items() if r == "numeric"}
+    units, normal_ranges = (
+        read_ranges(ranges, numeric, ranges_filename) if ranges else ({}, {})
+    )
+    if all(role == "ignore" for role in roles.values()):
+        raise InvalidDataError(
+            f"{raw.name}: no feature columns are left (every column besides the "
+            "label and ID is ignored); give at least one column a numeric or "
+            "categorical role."
+        )
+    return profiles, roles, units, normal_ranges
+
+
+def _labelled_rows(
+    raw: RawTable, options: TableOptions, categorical: list[str]
+) -> tuple[np.ndarray, tuple[str, ...], np.ndarray, list[str]]:
+    """Labels of the rows kept, class names, the kept-row mask and warnings."""
+    y, class_names, keep = labels.encode_labels(
+        raw, options.target, drop_missing=options.drop_missing_target
+    )
+    exclude = [c for c in (options.target, options.id_column) if c]
+    warnings = profile.formula_warnings(raw, [*categorical, *exclude])
+    if not keep.all():
+        warnings.append(
+            labels.missing_rows_message(
+                raw, np.flatnonzero(~keep), f"the label {options.target!r}"
+            )
+            + f": those {int((~keep).sum())} row(s) were dropped."
+        )
+    return y, class_names, keep, warnings
+
+
+def _feature_frame(frame: pd.DataFrame, roles: Mapping[str, str]) -> pd.DataFrame:
+    """The feature columns: numeric ones as float64 (NaN where missing),
+    categorical ones as stripped strings (NA where missing)."""
+    return pd.DataFrame(
+        {
+            col: profile.numbers(frame[col])[0]
+            if roles[col] == "numeric"
+            else profile.strings(frame[col])
+            for col in frame.columns
+            if roles.get(col, "ignore") != "ignore"
+        },
+        index=frame.index,
+    )
+
+
+def _fill_missing(
+    X_train: np.ndarray,
+    names: list[str],
+    missing: Mapping[str, int],
+    statistic: str,
+    warnings: list[str],
+) -> np.ndarray:
+    """Each column's fill value; 0, with a warning, where training has none."""
+    fill = fill_values(X_train, statistic)
+    for col in missing:
+        j = names.index(col)
+        if np.isnan(fill[j]):
+            warnings.append(
+                f"column {col!r} has no value in the training split; its missing "
+                "values were imputed with 0."
+            )
+            fill[j] = 0.0
+    return fill
+
+
+def _description(options: TableOptions) -> str:
+    return (
+        f"{'Median/IQR' if options.scaling == 'robust' else 'Mean/SD'} scaling "
+        "fitted on the observed training values; missing numeric values imputed "
+        f"with {_FILL_RULES[options.impute]}"
+        + (" plus a <column>_missing indicator" if options.indicators else "")
+        + "; categorical columns one-hot encoded (missing → level 'missing')."
+    )
 
 
 def _check_finite(X: np.ndarray, names: list[str], what: str) -> None:

@@ -13,10 +13,11 @@ from __future__ import annotations
 import os
 
 import numpy as np
+import pandas as pd
 
 from core.data.builtin.text import select_tfidf_words
-from core.data.featurize import fit_scaler
-from core.data.types import Dataset, Split
+from core.data.featurize import fit_scaler, make_splits
+from core.data.types import Dataset, Preprocessing
 from core.data.user import labels, manifest, profile
 from core.data.user.tables import Progress, RawTable, part_of, read_table
 from core.data.user.validate import check_dataset_name
@@ -63,6 +64,68 @@ def build_texts(
     labels.require_column(raw, id_column, "ID")
     if len({text_column, label_column, id_column} - {None}) < 2 + bool(id_column):
         raise InvalidDataError("The text, label and ID columns must be different.")
+    texts_all, y, class_names, keep, warnings = _complete_rows(
+        raw, text_column, label_column, drop_missing
+    )
+    labels.check_size(raw, int(keep.sum()), 1)
+    texts = [str(t) for t in texts_all[keep]]
+    ids = labels.example_ids(raw, id_column, keep)
+    tr, va, te = labels.split(
+        y, ids if id_column else None, val=0.1, test=0.2, seed=seed, what=raw.name
+    )
+    X, words, prep = (
+        _word_features(texts, tr, n_words, raw.name) if n_words else (None, (), None)
+    )
+    dataset = Dataset(
+        name=name,
+        task="binary" if len(class_names) == 2 else "multiclass",
+        modality="text",
+        class_names=class_names,
+        feature_names=tuple(words),
+        feature_groups={w: (i,) for i, w in enumerate(words)},
+        preprocessing=prep,
+        description=(
+            f"Registered text corpus: {len(texts):,} texts in {len(class_names)} "
+            "classes"
+            + (f", binary presence of {len(words)} TF-IDF words." if n_words else ".")
+        ),
+        source="your file (see the manifest)",
+        info={
+            "text_column": text_column,
+            "label_column": label_column,
+            "id_column": id_column,
+            "n_words": len(words),
+            "split": {"seed": seed, "val": 0.1, "test": 0.2, "grouped_by": id_column},
+            "html_note": "texts are data, stored verbatim; escape them before HTML",
+            "source": raw.source_record(),
+            "warnings": warnings,
+        },
+        **make_splits((tr, va, te), y=y, ids=ids, X=X, texts=texts),
+    )
+    return dataset, warnings
+
+
+def _complete_rows(
+    raw: RawTable, text_column: str, label_column: str, drop_missing: bool
+) -> tuple[pd.Series, np.ndarray, tuple[str, ...], np.ndarray, list[str]]:
+    """Rows with both a text and a label.
+
+    Returns
+    -------
+    texts_all : Series of str
+        Every row's text, ``""`` where missing.
+    y : array of shape (n_kept,), int64
+        Labels of the kept rows.
+    class_names : tuple of str
+    keep : array of shape (n_rows,), bool
+    warnings : list of str
+
+    Raises
+    ------
+    InvalidDataError
+        A row lacks its text or label and ``drop_missing`` is off, or one
+        class is left.
+    """
     texts_all = raw.frame[text_column].fillna("").astype(str)
     blank = np.flatnonzero(texts_all.str.strip().eq("").to_numpy())
     warnings = profile.formula_warnings(raw, [text_column, label_column])
@@ -93,68 +156,29 @@ def build_texts(
         raise InvalidDataError(
             f"{raw.name}: after dropping incomplete rows one class is left."
         )
-    labels.check_size(raw, int(keep.sum()), 1)
-    texts = [str(t) for t in texts_all[keep]]
-    ids = labels.example_ids(raw, id_column, keep)
-    tr, va, te = labels.split(
-        y, ids if id_column else None, val=0.1, test=0.2, seed=seed, what=raw.name
-    )
-    X, words, prep = None, (), None
-    if n_words:
-        try:
-            vectorizer, columns, words = select_tfidf_words(
-                [texts[i] for i in tr], n_words
-            )
-        except ValueError as exc:  # "empty vocabulary"
-            raise InvalidDataError(
-                f"{raw.name}: the training texts hold no words of two or more "
-                f"letters ({exc}); check the text column, or use no word features."
-            ) from exc
-        X = (vectorizer.transform(texts)[:, columns] > 0).toarray().astype(np.float32)
-        prep = fit_scaler(
-            X[tr],
-            "identity",
-            f"the {len(words)} words with the largest summed TF-IDF weight over the "
-            "training split; X = 1 where the word occurs in the text, else 0",
-        )
+    return texts_all, y, class_names, keep, warnings
 
-    def part(idx: np.ndarray) -> Split:
-        return Split(
-            y=y[idx],
-            ids=ids[idx],
-            X=None if X is None else X[idx],
-            texts=tuple(texts[i] for i in idx),
-        )
 
-    dataset = Dataset(
-        name=name,
-        task="binary" if len(class_names) == 2 else "multiclass",
-        modality="text",
-        class_names=class_names,
-        train=part(tr),
-        val=part(va),
-        test=part(te),
-        feature_names=tuple(words),
-        feature_groups={w: (i,) for i, w in enumerate(words)},
-        preprocessing=prep,
-        description=(
-            f"Registered text corpus: {len(texts):,} texts in {len(class_names)} "
-            "classes"
-            + (f", binary presence of {len(words)} TF-IDF words." if n_words else ".")
-        ),
-        source="your file (see the manifest)",
-        info={
-            "text_column": text_column,
-            "label_column": label_column,
-            "id_column": id_column,
-            "n_words": len(words),
-            "split": {"seed": seed, "val": 0.1, "test": 0.2, "grouped_by": id_column},
-            "html_note": "texts are data, stored verbatim; escape them before HTML",
-            "source": raw.source_record(),
-            "warnings": warnings,
-        },
+def _word_features(
+    texts: list[str], tr: np.ndarray, n_words: int, what: str
+) -> tuple[np.ndarray, tuple[str, ...], Preprocessing]:
+    """Presence (0/1) of the ``n_words`` words of largest summed TF-IDF weight
+    over the training texts ``tr``, with its (identity) preprocessing."""
+    try:
+        vectorizer, columns, words = select_tfidf_words([texts[i] for i in tr], n_words)
+    except ValueError as exc:  # "empty vocabulary"
+        raise InvalidDataError(
+            f"{what}: the training texts hold no words of two or more "
+            f"letters ({exc}); check the text column, or use no word features."
+        ) from exc
+    X = (vectorizer.transform(texts)[:, columns] > 0).toarray().astype(np.float32)
+    prep = fit_scaler(
+        X[tr],
+        "identity",
+        f"the {len(words)} words with the largest summed TF-IDF weight over the "
+        "training split; X = 1 where the word occurs in the text, else 0",
     )
-    return dataset, warnings
+    return X, words, prep
 
 
 def add_texts(

@@ -157,28 +157,37 @@ def bias_probe(
         raise ValueError("no sentences to probe")
     edited = [insert_word(t, word, position) for t in texts]
     H, H_new = np.asarray(encoder(texts)), np.asarray(encoder(edited))
+    return pd.DataFrame(
+        [row for layer in layers for row in _class_flips(layer, labels, H, H_new)]
+    )
+
+
+def _class_flips(
+    layer: DecisionLayer, labels: np.ndarray, H: np.ndarray, H_new: np.ndarray
+) -> list[dict]:
+    """:func:`bias_probe`'s rows for one layer, from the deep features of the
+    sentences before (``H``) and after (``H_new``) the word was added."""
+    P, P_new = layer.probabilities(H), layer.probabilities(H_new)
+    pred, pred_new = P.argmax(axis=1), P_new.argmax(axis=1)
     rows = []
-    for layer in layers:
-        P, P_new = layer.probabilities(H), layer.probabilities(H_new)
-        pred, pred_new = P.argmax(axis=1), P_new.argmax(axis=1)
-        for c, name in enumerate(layer.class_names):
-            sel = (labels == c) & (pred == c)
-            n, k = int(sel.sum()), int((pred_new[sel] != c).sum())
-            lo, hi = wilson_interval(k, n)
-            change = float(np.mean(P_new[sel, c] - P[sel, c])) if n else float("nan")
-            rows.append(
-                dict(
-                    layer=layer.name,
-                    **{"class": name},
-                    n=n,
-                    flips=k,
-                    flip_rate=k / n if n else float("nan"),
-                    ci_low=lo,
-                    ci_high=hi,
-                    mean_score_change=change,
-                )
+    for c, name in enumerate(layer.class_names):
+        sel = (labels == c) & (pred == c)
+        n, k = int(sel.sum()), int((pred_new[sel] != c).sum())
+        lo, hi = wilson_interval(k, n)
+        change = float(np.mean(P_new[sel, c] - P[sel, c])) if n else float("nan")
+        rows.append(
+            dict(
+                layer=layer.name,
+                **{"class": name},
+                n=n,
+                flips=k,
+                flip_rate=k / n if n else float("nan"),
+                ci_low=lo,
+                ci_high=hi,
+                mean_score_change=change,
             )
-    return pd.DataFrame(rows)
+        )
+    return rows
 
 
 def identity_words_in_clouds(

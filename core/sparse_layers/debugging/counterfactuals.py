@@ -227,26 +227,54 @@ def evaluate_counterfactuals(
     H = np.asarray(encoder(texts))
     rows = []
     for k, layer in enumerate(layers):
-        pred = layer.predict(H)
-        for i, text in enumerate(texts):
-            rng = np.random.default_rng([seed, i, k])
-            sub = draw_counterfactual(text, int(pred[i]), layer, clouds, rng)
-            n_cand = len(candidates(text, int(pred[i]), layer, clouds))
-            rows.append(
-                dict(
-                    sentence=i,
-                    layer=layer.name,
-                    text=text,
-                    candidates=n_cand,
-                    word=sub.word if sub else None,
-                    replacement=sub.replacement if sub else None,
-                    feature=sub.feature if sub else None,
-                    counterfactual=sub.counterfactual if sub else None,
-                )
-            )
+        rows += _draw_for_layer(texts, H, layer, k, clouds, seed)
         if progress is not None:
             progress(k + 1, len(layers) + 1)
-    table = pd.DataFrame(rows)
+    table = _score_counterfactuals(pd.DataFrame(rows), H, layers, encoder)
+    if progress is not None:
+        progress(len(layers) + 1, len(layers) + 1)
+    return table, flip_summary(table, [layer.name for layer in layers])
+
+
+def _draw_for_layer(
+    texts: list[str],
+    H: np.ndarray,
+    layer: DecisionLayer,
+    k: int,
+    clouds: WordClouds,
+    seed: int,
+) -> list[dict]:
+    """One counterfactual drawn per sentence for the ``k``-th layer: rows of
+    :func:`evaluate_counterfactuals`'s table before scoring."""
+    pred = layer.predict(H)
+    rows = []
+    for i, text in enumerate(texts):
+        rng = np.random.default_rng([seed, i, k])
+        sub = draw_counterfactual(text, int(pred[i]), layer, clouds, rng)
+        n_cand = len(candidates(text, int(pred[i]), layer, clouds))
+        rows.append(
+            dict(
+                sentence=i,
+                layer=layer.name,
+                text=text,
+                candidates=n_cand,
+                word=sub.word if sub else None,
+                replacement=sub.replacement if sub else None,
+                feature=sub.feature if sub else None,
+                counterfactual=sub.counterfactual if sub else None,
+            )
+        )
+    return rows
+
+
+def _score_counterfactuals(
+    table: pd.DataFrame,
+    H: np.ndarray,
+    layers: Sequence[DecisionLayer],
+    encoder: Encoder,
+) -> pd.DataFrame:
+    """``table`` with each layer's scores and predictions before and after its
+    counterfactual; every distinct counterfactual is encoded once."""
     has = table.counterfactual.notna().to_numpy()
     unique = list(dict.fromkeys(table.counterfactual[has]))
     H_cf = np.asarray(encoder(unique)) if unique else np.zeros((0, H.shape[1]))
@@ -260,7 +288,7 @@ def evaluate_counterfactuals(
         P = layer.probabilities(H)
         y = P.argmax(axis=1)
         idx = np.flatnonzero(sel)
-        before[idx] = P[np.arange(len(texts)), y]
+        before[idx] = P[np.arange(len(H)), y]
         pred_before[idx] = [layer.class_names[c] for c in y]
         ok = idx[has[idx]]
         if len(ok):
@@ -271,16 +299,13 @@ def evaluate_counterfactuals(
             new = Pc.argmax(axis=1)
             pred_after[ok] = [layer.class_names[c] for c in new]
             flipped[ok] = new != yi
-    table = table.assign(
+    return table.assign(
         score_before=before,
         score_after=after,
         prediction_before=pred_before,
         prediction_after=pred_after,
         flipped=flipped,
     )
-    if progress is not None:
-        progress(len(layers) + 1, len(layers) + 1)
-    return table, flip_summary(table, [layer.name for layer in layers])
 
 
 def flip_summary(table: pd.DataFrame, names: Sequence[str]) -> dict:
@@ -311,3 +336,29 @@ def flip_summary(table: pd.DataFrame, names: Sequence[str]) -> dict:
             summary[f"{name}_n{suffix}"] = n
             summary[f"{name}_flip_rate{suffix}_ci"] = list(wilson_interval(k, n))
     return summary
+
+
+def flip_rate_table(summary: dict, names: Sequence[str]) -> pd.DataFrame:
+    """:func:`flip_summary`'s rates, one row per layer, beside the paper's.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``layer``, ``flip rate (both have a candidate)``, ``95% CI``
+        (as text), ``n``, ``flip rate (own candidates)``, ``flip rate (all
+        sentences)``, ``paper`` (:data:`PAPER_FLIP_RATES`, NaN for another name).
+    """
+    return pd.DataFrame(
+        [
+            {
+                "layer": name,
+                "flip rate (both have a candidate)": summary[f"{name}_flip_rate"],
+                "95% CI": "{:.3f}–{:.3f}".format(*summary[f"{name}_flip_rate_ci"]),
+                "n": summary[f"{name}_n"],
+                "flip rate (own candidates)": summary[f"{name}_flip_rate_own"],
+                "flip rate (all sentences)": summary[f"{name}_flip_rate_all"],
+                "paper": PAPER_FLIP_RATES.get(name, float("nan")),
+            }
+            for name in names
+        ]
+    )

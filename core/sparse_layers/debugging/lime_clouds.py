@@ -72,7 +72,11 @@ class LimeSettings:
         (:func:`sentence_seed`), so a sentence is perturbed the same way in any
         corpus.
     kernel_width : float
+        Width of LIME's exponential kernel on the cosine distance.
     ridge_alpha : float
+        Strength of the L2 penalty of LIME's ridge regression. The field names
+        are part of the word-cloud cache key and of the shipped corpora's index
+        (:func:`corpus_file`): renaming one would orphan them.
     """
 
     n_samples: int = 500
@@ -145,7 +149,8 @@ def perturb(text: str, settings: LimeSettings) -> Perturbation | None:
         return np.zeros((len(texts), 1))
 
     # LIME's sampler is private; lime is pinned (requirements.txt) and
-    # tests/core/test_lime_clouds.py checks the weights against explain_instance.
+    # tests/core/sparse_layers/test_debugging.py checks the weights against
+    # explain_instance.
     sample = explainer._LimeTextExplainer__data_labels_distances
     data, _, distances = sample(indexed, record, settings.n_samples)
     return Perturbation(
@@ -158,20 +163,26 @@ def perturb(text: str, settings: LimeSettings) -> Perturbation | None:
 
 
 def weighted_ridge(
-    X: np.ndarray, Y: np.ndarray, sample_weight: np.ndarray, alpha: float = 1.0
+    X: np.ndarray,
+    Y: np.ndarray,
+    sample_weight: np.ndarray,
+    ridge_alpha: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Ridge regression with an intercept, one fit per column of ``Y``, at once.
 
     Minimises ``Σ_s w_s (y_s − x_s β − β₀)² + α ‖β‖²`` for every output,
-    as ``sklearn.linear_model.Ridge(alpha, fit_intercept=True)`` with
-    ``sample_weight`` does (LIME's default regressor).
+    with ``α = ridge_alpha``, as ``sklearn.linear_model.Ridge(alpha=ridge_alpha,
+    fit_intercept=True)`` with ``sample_weight`` does (LIME's default
+    regressor).
 
     Parameters
     ----------
     X : array of shape (n_samples, n_inputs)
     Y : array of shape (n_samples, n_outputs)
     sample_weight : array of shape (n_samples,)
-    alpha : float
+    ridge_alpha : float
+        Strength of the L2 penalty (not the L1 share that ``alpha`` is in
+        :mod:`core.sparse_layers.glm`).
 
     Returns
     -------
@@ -187,7 +198,7 @@ def weighted_ridge(
     x_mean, y_mean = w @ X / total, w @ Y / total
     Xc = X - x_mean
     Xw = Xc * w[:, None]
-    gram = Xc.T @ Xw + alpha * np.eye(X.shape[1])
+    gram = Xc.T @ Xw + ridge_alpha * np.eye(X.shape[1])
     coef = np.linalg.lstsq(gram, Xw.T @ (Y - y_mean), rcond=None)[0]
     return coef, y_mean - x_mean @ coef
 
@@ -669,39 +680,3 @@ def top_activating(
             "activation": a[order],
         }
     )
-
-
-def cloud_image(
-    cloud: pd.DataFrame,
-    *,
-    colormap: str,
-    width: int = 480,
-    height: int = 320,
-    seed: int = 0,
-):
-    """A ``wordcloud`` image of one side of a cloud, word size ∝ |weight|.
-
-    Returns
-    -------
-    PIL.Image.Image or None
-        None when the cloud has no words.
-    """
-    from wordcloud import WordCloud
-
-    freqs = {
-        str(w): float(abs(v))
-        for w, v in zip(cloud.word, cloud.weight, strict=True)
-        if v != 0
-    }
-    if not freqs:
-        return None
-    wc = WordCloud(
-        width=width,
-        height=height,
-        background_color="white",
-        colormap=colormap,
-        random_state=seed,
-        prefer_horizontal=0.95,
-        collocations=False,
-    )
-    return wc.generate_from_frequencies(freqs).to_image()

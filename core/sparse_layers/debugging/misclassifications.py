@@ -95,8 +95,22 @@ def misclassifications(
     return table, G
 
 
-def error_summary(table: pd.DataFrame, n: int) -> dict:
-    """Errors, error rate and the share fixed by zeroing the top feature."""
+def misclassification_summary(table: pd.DataFrame, n: int) -> dict:
+    """Errors, error rate and the share fixed by zeroing the top feature.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`misclassifications`'s table.
+    n : int
+        Examples the layer classified.
+
+    Returns
+    -------
+    dict
+        ``examples``, ``errors``, ``error_rate``, ``fixed_by_top_feature``,
+        ``share_fixed`` (NaN without errors).
+    """
     errors = len(table)
     return {
         "examples": n,
@@ -107,10 +121,54 @@ def error_summary(table: pd.DataFrame, n: int) -> dict:
     }
 
 
+def normalised_confusion(
+    true: np.ndarray, predicted: np.ndarray, n_classes: int
+) -> np.ndarray:
+    """The confusion matrix, each row divided by its class's size.
+
+    Returns
+    -------
+    array of shape (n_classes, n_classes)
+        ``C[i, j]``: the share of class ``i``'s examples predicted ``j`` (a row
+        of zeros for a class without examples).
+    """
+    C = np.zeros((n_classes, n_classes))
+    np.add.at(C, (np.asarray(true), np.asarray(predicted)), 1)
+    return C / np.maximum(C.sum(axis=1, keepdims=True), 1)
+
+
+def _correlations(pairs: pd.DataFrame) -> dict:
+    """Pearson and Spearman correlations of ``shared`` with ``confusion`` (NaN
+    where a column is constant)."""
+    if pairs.shared.nunique() < 2 or pairs.confusion.nunique() < 2:
+        return {
+            "pearson": np.nan,
+            "pearson_p": np.nan,
+            "spearman": np.nan,
+            "spearman_p": np.nan,
+        }
+    r = stats.pearsonr(pairs.shared, pairs.confusion)
+    s = stats.spearmanr(pairs.shared, pairs.confusion)
+    return {
+        "pearson": float(r.statistic),
+        "pearson_p": float(r.pvalue),
+        "spearman": float(s.statistic),
+        "spearman_p": float(s.pvalue),
+    }
+
+
 def confusion_vs_shared(
     layer: DecisionLayer, H: np.ndarray, y: np.ndarray
 ) -> tuple[pd.DataFrame, dict]:
     """Confusion of each class pair against the features the pair shares.
+
+    Parameters
+    ----------
+    layer : DecisionLayer
+    H : array of shape (n, n_features)
+        Raw deep features.
+    y : array of shape (n,)
+        True class codes.
 
     Returns
     -------
@@ -134,37 +192,18 @@ def confusion_vs_shared(
             f"class confusion against shared features needs at least 3 classes; "
             f"this layer has {k}"
         )
-    y = np.asarray(y)
-    pred = layer.predict(H)
-    C = np.zeros((k, k))
-    np.add.at(C, (y, pred), 1)
-    C = C / np.maximum(C.sum(axis=1, keepdims=True), 1)
+    C = normalised_confusion(y, layer.predict(H), k)
     used = layer.weight != 0
-    rows = []
-    for i in range(k):
-        for j in range(i + 1, k):
-            rows.append(
-                dict(
-                    class_i=layer.class_names[i],
-                    class_j=layer.class_names[j],
-                    confusion=max(C[i, j], C[j, i]),
-                    shared=int((used[i] & used[j]).sum()),
-                )
+    pairs = pd.DataFrame(
+        [
+            dict(
+                class_i=layer.class_names[i],
+                class_j=layer.class_names[j],
+                confusion=max(C[i, j], C[j, i]),
+                shared=int((used[i] & used[j]).sum()),
             )
-    pairs = pd.DataFrame(rows)
-    corr = {
-        "pearson": np.nan,
-        "pearson_p": np.nan,
-        "spearman": np.nan,
-        "spearman_p": np.nan,
-    }
-    if pairs.shared.nunique() > 1 and pairs.confusion.nunique() > 1:
-        r = stats.pearsonr(pairs.shared, pairs.confusion)
-        s = stats.spearmanr(pairs.shared, pairs.confusion)
-        corr = {
-            "pearson": float(r.statistic),
-            "pearson_p": float(r.pvalue),
-            "spearman": float(s.statistic),
-            "spearman_p": float(s.pvalue),
-        }
-    return pairs, corr
+            for i in range(k)
+            for j in range(i + 1, k)
+        ]
+    )
+    return pairs, _correlations(pairs)

@@ -20,10 +20,8 @@ from core.data.types import Preprocessing
 from core.sparse_layers.glm import solvers
 from core.sparse_layers.glm.families import Family, get_family
 from core.sparse_layers.glm.result import ElasticNetPath
-from core.sparse_layers.glm.validation import check_inputs
+from core.sparse_layers.glm.validation import check_design
 from core.threads import threads_for, torch_threads
-
-SOLVERS = ("fista", "saga")
 
 #: ``progress(done, total)`` after each λ.
 Progress = Callable[[int, int], None]
@@ -34,6 +32,25 @@ class _Data:
     X: torch.Tensor
     Y: torch.Tensor
     y: np.ndarray
+
+
+@dataclass(frozen=True)
+class PathSettings:
+    """How every λ of a path is solved (each option as in :func:`elastic_net_path`)."""
+
+    solver: str = "fista"
+    alpha: float = 0.99
+    tol: float = 1e-4
+    max_epochs: int = 2000
+    screening: bool = True
+    lr: float = 0.1
+    batch_size: int = 512
+    seed: int = 0
+
+
+#: ``solve_at(lam, B, b) -> (solution, working-set rounds)``: one λ, warm-started
+#: at ``(B, b)``, with the solver's own state carried from the λ before.
+SolveAt = Callable[[float, torch.Tensor, torch.Tensor], "tuple[solvers.Solution, int]"]
 
 
 def lambda_max(X: torch.Tensor, Y: torch.Tensor, family: Family, alpha: float) -> float:
@@ -139,15 +156,24 @@ def elastic_net_path(
     Mądry (2021), "Leveraging sparse linear layers for debuggable deep networks".
     """
     fam = get_family(family)
-    if solver not in SOLVERS:
-        raise ValueError(f"Unknown solver {solver!r}; expected one of {SOLVERS}")
+    settings = PathSettings(
+        solver=solver,
+        alpha=alpha,
+        tol=tol,
+        max_epochs=max_epochs,
+        screening=screening,
+        lr=lr,
+        batch_size=batch_size,
+        seed=seed,
+    )
+    path_solver(solver)  # an unknown name fails before any work
     if not 0 <= alpha <= 1:
         raise ValueError(f"alpha must be in [0, 1], got {alpha}")
     if alpha == 0 and lambdas is None:
         raise ValueError(
             "alpha=0 (ridge) has no λ_max: give the λ values with lambdas=[...]"
         )
-    Xn, yn, val, classes, names = check_inputs(
+    Xn, yn, val, classes, names = check_design(
         X, y, fam, validation=validation, feature_names=feature_names
     )
     prep = (
@@ -157,48 +183,22 @@ def elastic_net_path(
     )
     device = torch.device(device)
     k = fam.n_outputs(torch.as_tensor(yn), len(classes) if classes is not None else 0)
-
-    def prepare(Xa: np.ndarray, ya: np.ndarray) -> _Data:
-        # Row-major: a column-major X (pandas' and numpy's column selections
-        # give one) made X @ Bᵀ 5.7× slower on the CPU (25 vs 4.4 ms, P1).
-        Xt = torch.as_tensor(np.ascontiguousarray(prep.transform(Xa)), device=device)
-        yt = torch.as_tensor(ya, device=device)
-        return _Data(Xt, fam.targets(yt, k), ya)
-
-    train = prepare(Xn, yn)
-    valid = prepare(*val) if val is not None else None
+    train = _on_device(Xn, yn, prep, fam, k, device)
+    valid = _on_device(*val, prep, fam, k, device) if val is not None else None
     lmax = lambda_max(train.X, train.Y, fam, alpha) if alpha > 0 else np.inf
-    if lambdas is None:
-        if lmax == 0:
-            raise ValueError(
-                "Every feature is uncorrelated with the target (λ_max = 0): "
-                "there is no path to fit"
-            )
-        grid = np.geomspace(lmax, eps * lmax, n_lambdas)
-    else:
-        grid = np.sort(np.asarray(lambdas, dtype=np.float64))[::-1]
-        if grid.size == 0 or not np.all(grid > 0):
-            raise ValueError("lambdas must be a non-empty array of positive values")
-
+    grid = _lambda_grid(lmax, n_lambdas, eps, lambdas)
     n, p = train.X.shape
     threads = threads_for(n * p * k) if device.type == "cpu" else None
     with torch_threads(threads):
         records = _fit_path(
             train,
-            valid,
-            fam,
-            grid,
-            lmax,
-            alpha,
-            k,
-            solver,
-            tol,
-            max_epochs,
-            screening,
-            lr,
-            batch_size,
-            seed,
-            progress,
+            valid=valid,
+            family=fam,
+            grid=grid,
+            lmax=lmax,
+            n_outputs=k,
+            settings=settings,
+            progress=progress,
         )
     return ElasticNetPath.from_records(
         records,
@@ -214,116 +214,205 @@ def elastic_net_path(
     )
 
 
+def _on_device(
+    Xa: np.ndarray,
+    ya: np.ndarray,
+    prep: Preprocessing,
+    family: Family,
+    n_outputs: int,
+    device: torch.device,
+) -> _Data:
+    """Scaled features and the target matrix as tensors on ``device``."""
+    # Row-major: a column-major X (pandas' and numpy's column selections
+    # give one) made X @ Bᵀ 5.7× slower on the CPU (25 vs 4.4 ms, P1).
+    Xt = torch.as_tensor(np.ascontiguousarray(prep.transform(Xa)), device=device)
+    yt = torch.as_tensor(ya, device=device)
+    return _Data(Xt, family.targets(yt, n_outputs), ya)
+
+
+def _lambda_grid(
+    lmax: float, n_lambdas: int, eps: float, lambdas: np.ndarray | None
+) -> np.ndarray:
+    """The λ values of the path, decreasing: ``lambdas`` sorted, or ``n_lambdas``
+    log-spaced from λ_max down to ``eps`` · λ_max."""
+    if lambdas is None:
+        if lmax == 0:
+            raise ValueError(
+                "Every feature is uncorrelated with the target (λ_max = 0): "
+                "there is no path to fit"
+            )
+        return np.geomspace(lmax, eps * lmax, n_lambdas)
+    grid = np.sort(np.asarray(lambdas, dtype=np.float64))[::-1]
+    if grid.size == 0 or not np.all(grid > 0):
+        raise ValueError("lambdas must be a non-empty array of positive values")
+    return grid
+
+
 def _fit_path(
-    train,
-    valid,
-    fam,
-    grid,
-    lmax,
-    alpha,
-    k,
-    solver,
-    tol,
-    max_epochs,
-    screening,
-    lr,
-    batch_size,
-    seed,
-    progress,
+    train: _Data,
+    *,
+    valid: _Data | None,
+    family: Family,
+    grid: np.ndarray,
+    lmax: float,
+    n_outputs: int,
+    settings: PathSettings,
+    progress: Progress | None,
 ) -> list[dict]:
     """Solve along ``grid``, warm-starting; one record of results per λ.
 
     At λ ≥ λ_max the solution is known exactly (no coefficient, the null
     intercept) and is not left to a float32 solver.
     """
-    n, p = train.X.shape
-    device = train.X.device
-    B = torch.zeros(k, p, device=device)
-    b = fam.null_intercept(train.Y).to(device)
+    p = train.X.shape[1]
+    B = torch.zeros(n_outputs, p, device=train.X.device)
+    b = family.null_intercept(train.Y).to(train.X.device)
+    solve_at = path_solver(settings.solver)(train, family, settings, b, grid[0])
     records = []
-    if solver == "fista":
-        L = solvers.lipschitz_estimate(train.X, fam)
-        G = solvers.loss_gradient(fam, b.expand(n, -1), train.Y, train.X)
-        prev_lam = grid[0]
-        prev = None
-    else:
-        table = fam.residual(b.expand(n, -1), train.Y).clone()
-        gen = torch.Generator().manual_seed(seed)
-
     for i, lam in enumerate(grid):
         start = time.perf_counter()
         if lam >= lmax:
-            primal = solvers.objective(fam, train.X, train.Y, B, b, lam, alpha)
+            primal = solvers.objective(
+                family, train.X, train.Y, B, b, lam, settings.alpha
+            )
             sol, rounds = solvers.Solution(B, b, 0, primal, 0.0, True), 0
-        elif solver == "fista":
-            warm = _extrapolate((B, b, prev_lam), prev, lam)
-            prev = (B, b, prev_lam)
-            B, b = warm
-            sol, L, G, rounds = _fista_at(
-                train, fam, lam, prev_lam, alpha, B, b, G, L, tol, max_epochs, screening
-            )
-            prev_lam = lam
         else:
-            sol = solvers.saga(
-                train.X,
-                train.Y,
-                fam,
-                lam,
-                alpha,
-                B,
-                b,
-                table,
-                lr=lr,
-                batch_size=batch_size,
-                tol=tol,
-                max_epochs=max_epochs,
-                generator=gen,
-            )
-            rounds = 1
+            sol, rounds = solve_at(lam, B, b)
         B, b = sol.B, sol.b
         if not sol.converged:
             warnings.warn(
-                f"elastic_net_path ({solver}): λ = {lam:.4g} (index {i}) stopped at "
-                f"max_epochs={max_epochs} before reaching tol={tol:g}",
+                f"elastic_net_path ({settings.solver}): λ = {lam:.4g} (index {i}) "
+                f"stopped at max_epochs={settings.max_epochs} before reaching "
+                f"tol={settings.tol:g}",
                 RuntimeWarning,
                 stacklevel=3,
             )
-        tr_loss, tr_acc = _metrics(fam, train, B, b)
-        va_loss, va_acc = _metrics(fam, valid, B, b) if valid else (np.nan, np.nan)
         records.append(
-            dict(
-                coef=B.cpu().numpy().copy(),
-                intercept=b.cpu().numpy().copy(),
-                objective=sol.primal,
-                gap=sol.gap,
-                epochs=sol.epochs,
-                rounds=rounds,
-                converged=sol.converged,
-                seconds=time.perf_counter() - start,
-                train_loss=tr_loss,
-                train_accuracy=tr_acc,
-                val_loss=va_loss,
-                val_accuracy=va_acc,
-            )
+            _record(family, train, valid, sol, rounds, time.perf_counter() - start)
         )
         if progress is not None:
             progress(i + 1, len(grid))
     return records
 
 
-def _fista_at(
+def _record(
+    family: Family,
+    train: _Data,
+    valid: _Data | None,
+    sol: solvers.Solution,
+    rounds: int,
+    seconds: float,
+) -> dict:
+    """The coefficients and diagnostics kept for one λ."""
+    tr_loss, tr_acc = _metrics(family, train, sol.B, sol.b)
+    va_loss, va_acc = (
+        _metrics(family, valid, sol.B, sol.b) if valid else (np.nan, np.nan)
+    )
+    return dict(
+        coef=sol.B.cpu().numpy().copy(),
+        intercept=sol.b.cpu().numpy().copy(),
+        objective=sol.primal,
+        gap=sol.gap,
+        epochs=sol.epochs,
+        rounds=rounds,
+        converged=sol.converged,
+        seconds=seconds,
+        train_loss=tr_loss,
+        train_accuracy=tr_acc,
+        val_loss=va_loss,
+        val_accuracy=va_acc,
+    )
+
+
+def fista_along_path(
+    data: _Data,
+    family: Family,
+    settings: PathSettings,
+    b: torch.Tensor,
+    first_lambda: float,
+) -> SolveAt:
+    """FISTA at each λ: warm starts extrapolated in log λ, the step constant and
+    the loss gradient carried over, strong-rule screening with a KKT check.
+
+    ``b`` is the starting intercept (the null model's), ``first_lambda`` the
+    first λ of the path.
+    """
+    L = solvers.lipschitz_estimate(data.X, family)
+    G = solvers.loss_gradient(family, b.expand(len(data.X), -1), data.Y, data.X)
+    prev_lam, prev = first_lambda, None
+
+    def solve_at(lam: float, B: torch.Tensor, b: torch.Tensor):
+        nonlocal L, G, prev_lam, prev
+        warm = _extrapolate((B, b, prev_lam), prev, lam)
+        prev = (B, b, prev_lam)
+        sol, L, G, rounds = _working_set_fista(
+            data, family, settings, lam, prev_lam, *warm, G, L
+        )
+        prev_lam = lam
+        return sol, rounds
+
+    return solve_at
+
+
+def saga_along_path(
+    data: _Data,
+    family: Family,
+    settings: PathSettings,
+    b: torch.Tensor,
+    first_lambda: float,
+) -> SolveAt:
+    """glm_saga's minibatch SAGA at each λ, its table of residuals (started at
+    the null model's, intercept ``b``) carried along the path."""
+    table = family.residual(b.expand(len(data.X), -1), data.Y).clone()
+    generator = torch.Generator().manual_seed(settings.seed)
+
+    def solve_at(lam: float, B: torch.Tensor, b: torch.Tensor):
+        sol = solvers.solve_by_saga(
+            data.X,
+            data.Y,
+            family,
+            lam,
+            settings.alpha,
+            B,
+            b,
+            table,
+            lr=settings.lr,
+            batch_size=settings.batch_size,
+            tol=settings.tol,
+            max_epochs=settings.max_epochs,
+            generator=generator,
+        )
+        return sol, 1
+
+    return solve_at
+
+
+#: Path solvers by name: ``start(data, family, settings, b, first_lambda)``
+#: returns the :data:`SolveAt` of that path.
+PATH_SOLVERS: dict[str, Callable[..., SolveAt]] = {
+    "fista": fista_along_path,
+    "saga": saga_along_path,
+}
+SOLVERS = tuple(PATH_SOLVERS)
+
+
+def path_solver(name: str) -> Callable[..., SolveAt]:
+    """The path solver called ``name``, or a ValueError naming the choices."""
+    if name not in PATH_SOLVERS:
+        raise ValueError(f"Unknown solver {name!r}; expected one of {SOLVERS}")
+    return PATH_SOLVERS[name]
+
+
+def _working_set_fista(
     data: _Data,
     fam: Family,
+    settings: PathSettings,
     lam: float,
     prev_lam: float,
-    alpha: float,
     B: torch.Tensor,
     b: torch.Tensor,
     G: torch.Tensor,
     L: float,
-    tol: float,
-    max_epochs: int,
-    screening: bool,
 ):
     """Solve at ``lam`` on a working set grown until the full KKT conditions hold.
 
@@ -332,7 +421,8 @@ def _fista_at(
     solution and the number of working-set rounds.
     """
     p = data.X.shape[1]
-    if screening:
+    alpha, tol, max_epochs = settings.alpha, settings.tol, settings.max_epochs
+    if settings.screening:
         strong = G.abs().amax(dim=0) >= alpha * (2 * lam - prev_lam)
         work = strong | (B != 0).any(dim=0)
     else:
@@ -342,7 +432,7 @@ def _fista_at(
         rounds += 1
         idx = work.nonzero().squeeze(1)
         Xw = data.X[:, idx].contiguous() if len(idx) < p else data.X
-        sol, L = solvers.fista(
+        sol, L = solvers.solve_by_fista(
             Xw,
             data.Y,
             fam,

@@ -46,7 +46,7 @@ def entry_order(path: ElasticNetPath) -> np.ndarray:
     return np.where(entered, first, len(path))
 
 
-def top_features(
+def top_weighted_features(
     path: ElasticNetPath, index: int, output: int, k: int = 10
 ) -> pd.DataFrame:
     """The ``k`` features with the largest |weight| for one output at ``index``.

@@ -5,9 +5,10 @@ coefficients ``B`` (k × p) and an unpenalised intercept ``b`` (k,):
 
     min  (1/n) Σ_i loss(B x_i + b, y_i) + λ [α ‖B‖₁ + (1 − α)/2 ‖B‖₂²]
 
-- :func:`fista`: full-batch accelerated proximal gradient (FISTA) with
-  backtracking and adaptive restart, stopped by the duality gap.
-- :func:`saga`: the minibatch SAGA of glm_saga (Wong et al. 2021, Algorithm 1),
+- :func:`solve_by_fista`: full-batch accelerated proximal gradient (the
+  shared :func:`core.optim.fista.fista`) with backtracking and adaptive
+  restart, stopped by the duality gap;
+- :func:`solve_by_saga`: the minibatch SAGA of glm_saga (Wong et al. 2021, Algorithm 1),
   one stored residual per example and output, the elastic-net proximal step.
 
 Both run on whatever device the tensors live on.
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 
 import torch
 
+from core.optim.fista import FistaState, Parts, fista
 from core.optim.prox import elastic_net_prox
 from core.sparse_layers.glm.families import Family
 
@@ -143,7 +145,92 @@ def lipschitz_estimate(X: torch.Tensor, family: Family, n_iter: int = 20) -> flo
     return family.curvature * (sigma2 / n + 1.0)
 
 
-def fista(
+class GlmLoss:
+    """The smooth part ``(1/n) Σ_i loss(B x_i + b, y_i)`` for :func:`core.optim.fista`.
+
+    One problem (a batch of 1): the iterate is ``(B, b)`` of shapes
+    (1, k, p) and (1, k), its predictions ``(Z,)`` of shape (n, k). The
+    value is computed in float64 from float32 predictions, whose rounding the
+    decrease test allows for.
+    """
+
+    def __init__(self, family: Family, X: torch.Tensor, Y: torch.Tensor):
+        self.family, self.X, self.Y = family, X, Y
+
+    def predict(self, x: Parts) -> Parts:
+        B, b = x
+        return (self.X @ B[0].T + b[0],)
+
+    def value(self, z: Parts) -> torch.Tensor:
+        return self.family.losses(z[0], self.Y).double().mean().reshape(1)
+
+    def gradient(self, x: Parts, z: Parts) -> Parts:
+        R = self.family.residual(z[0], self.Y)
+        return ((R.T @ self.X / len(self.X))[None], R.mean(dim=0)[None])
+
+    def decrease_slack(self, fy: torch.Tensor, bound: torch.Tensor) -> torch.Tensor:
+        # float32 predictions: allow rounding noise in the decrease test.
+        return 1e-6 * (1.0 + fy.abs())
+
+
+@dataclass(frozen=True)
+class ElasticNetPenalty:
+    """The penalty ``λ [α ‖B‖₁ + (1 − α)/2 ‖B‖₂²]`` on ``(B, b)``; the intercept
+    ``b`` is not penalised. Its prox is :func:`core.optim.prox.elastic_net_prox`."""
+
+    lam: float
+    alpha: float
+
+    def prox(self, v: Parts, step: torch.Tensor) -> Parts:
+        B, b = v
+        # One problem: Python floats, so that the thresholds and 1 + l2 are
+        # rounded to B's dtype once.
+        t = step.item()
+        l1, l2 = self.lam * self.alpha * t, self.lam * (1 - self.alpha) * t
+        return elastic_net_prox(B, l1, l2), b
+
+    def value(self, x: Parts) -> torch.Tensor:
+        B = x[0].double().flatten(1)
+        l1, l2 = B.abs().sum(1), (B * B).sum(1)
+        return self.lam * (self.alpha * l1 + 0.5 * (1 - self.alpha) * l2)
+
+
+class DualityGapStop:
+    """Stop FISTA once the duality gap is at most ``tol`` × the primal objective.
+
+    Checked after the first iteration (a good warm start needs few), every
+    ``check_every`` iterations and at the last. FISTA is not monotone, and
+    float32 noise makes it wander once near the optimum, so the best point
+    checked is kept for an unconverged run.
+    """
+
+    def __init__(self, loss: GlmLoss, lam, alpha, tol, check_every, start):
+        self.loss, self.lam, self.alpha = loss, lam, alpha
+        self.tol, self.check_every = tol, check_every
+        #: (B, b, primal, gap) of the lowest primal checked (the start: inf).
+        self.best = (*start, math.inf, math.inf)
+        self.primal, self.gap = math.inf, math.inf
+
+    def __call__(self, state: FistaState) -> bool:
+        it = state.iteration
+        if not (it % self.check_every == 0 or it == 1 or state.last):
+            return False
+        B, b = state.x[0][0], state.x[1][0]
+        (Z,) = state.z
+        family, X, Y = self.loss.family, self.loss.X, self.loss.Y
+        G = loss_gradient(family, Z, Y, X)
+        self.primal, self.gap = duality_gap(family, Z, Y, B, G, self.lam, self.alpha)
+        if self.gap <= self.tol * abs(self.primal):
+            return True
+        if self.primal < self.best[2]:
+            self.best = (B, b, self.primal, self.gap)
+        return False
+
+    def __str__(self) -> str:
+        return f"the relative duality gap reached tol={self.tol:g}"
+
+
+def solve_by_fista(
     X: torch.Tensor,
     Y: torch.Tensor,
     family: Family,
@@ -157,7 +244,8 @@ def fista(
     max_iter: int,
     check_every: int = 5,
 ) -> tuple[Solution, float]:
-    """FISTA with backtracking and gradient-based adaptive restart.
+    """Solve at one λ by FISTA with backtracking and gradient-based adaptive
+    restart (:func:`core.optim.fista.fista`), stopped by the duality gap.
 
     Parameters
     ----------
@@ -176,6 +264,7 @@ def fista(
     Returns
     -------
     solution : Solution
+        An unconverged run returns the best point it checked.
     lipschitz : float
         The constant reached, to warm-start the next problem.
 
@@ -185,63 +274,28 @@ def fista(
     O'Donoghue & Candès (2015), "Adaptive restart for accelerated gradient
     schemes".
     """
-    n = X.shape[0]
-    L = lipschitz
-    Z = X @ B.T + b
-    f = mean_loss(family, Z, Y)
-    yB, yb, Zy, fy = B, b, Z, f
-    t = 1.0
-    primal, gap = math.inf, math.inf
-    # FISTA is not monotone, and float32 noise makes it wander once near the
-    # optimum: an unconverged run returns the best point it checked.
-    best = (B, b, primal, gap)
-    converged = False
-    it = 0
-    for it in range(1, max_iter + 1):
-        R = family.residual(Zy, Y)
-        gB = R.T @ X / n
-        gb = R.mean(dim=0)
-        while True:
-            B_new = elastic_net_prox(
-                yB - gB / L, lam * alpha / L, lam * (1 - alpha) / L
-            )
-            b_new = yb - gb / L
-            Z_new = X @ B_new.T + b_new
-            f_new = mean_loss(family, Z_new, Y)
-            dB, db = B_new - yB, b_new - yb
-            step2 = (dB.double() ** 2).sum().item() + (db.double() ** 2).sum().item()
-            linear = (gB.double() * dB).sum().item() + (gb.double() * db).sum().item()
-            # float32 predictions: allow rounding noise in the decrease test.
-            if f_new <= fy + linear + 0.5 * L * step2 + 1e-6 * (1.0 + abs(fy)):
-                break
-            L *= 2.0
-        restart = ((yB - B_new) * (B_new - B)).sum() + (
-            (yb - b_new) * (b_new - b)
-        ).sum()
-        if restart.item() > 0:
-            t = 1.0
-        t_next = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t))
-        momentum = (t - 1.0) / t_next
-        yB = B_new + momentum * (B_new - B)
-        yb = b_new + momentum * (b_new - b)
-        Zy = Z_new + momentum * (Z_new - Z)
-        fy = mean_loss(family, Zy, Y) if momentum > 0 else f_new
-        B, b, Z, t = B_new, b_new, Z_new, t_next
-        # Checked after the first step too: a good warm start needs few.
-        if it % check_every == 0 or it == 1 or it == max_iter:
-            G = loss_gradient(family, Z, Y, X)
-            primal, gap = duality_gap(family, Z, Y, B, G, lam, alpha)
-            if gap <= tol * abs(primal):
-                converged = True
-                break
-            if primal < best[2]:
-                best = (B, b, primal, gap)
-    if not converged:
-        B, b, primal, gap = best
-    return Solution(B, b, it, primal, gap, converged), L
+    loss = GlmLoss(family, X, Y)
+    stop = DualityGapStop(loss, lam, alpha, tol, check_every, start=(B, b))
+    result = fista(
+        loss,
+        ElasticNetPenalty(lam, alpha),
+        (B[None], b[None]),
+        lipschitz=lipschitz,
+        stop=stop,
+        n_iter=max_iter,
+        restart=True,
+        warn=False,
+    )
+    if result.converged:
+        B, b = result.x[0][0], result.x[1][0]
+        primal, gap = stop.primal, stop.gap
+    else:
+        B, b, primal, gap = stop.best
+    solution = Solution(B, b, result.n_iter, primal, gap, result.converged)
+    return solution, float(result.lipschitz[0])
 
 
-def saga(
+def solve_by_saga(
     X: torch.Tensor,
     Y: torch.Tensor,
     family: Family,

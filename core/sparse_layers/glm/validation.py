@@ -48,7 +48,7 @@ def _labels(y, n: int, family: Family, what: str) -> np.ndarray:
     return arr
 
 
-def check_inputs(
+def check_design(
     X,
     y,
     family: Family,
@@ -62,7 +62,8 @@ def check_inputs(
     np.ndarray | None,
     tuple[str, ...],
 ]:
-    """Validate a fit's inputs and encode class labels as 0..C-1.
+    """Validate a GLM fit's design matrix, labels, validation pair and feature
+    names, and encode class labels as 0..C-1.
 
     Returns
     -------
@@ -77,21 +78,8 @@ def check_inputs(
     ya = _labels(y, n, family, "y")
     if n < 2:
         raise ValueError(f"X has {n} row; at least 2 are needed to fit a path")
-    spread = Xa.max(axis=0) - Xa.min(axis=0)
-    if np.any(spread == 0):
-        const = np.flatnonzero(spread == 0)
-        shown = ", ".join(str(j) for j in const[:10])
-        raise ValueError(
-            f"{len(const)} constant feature column(s) (e.g. {shown}) cannot be "
-            "standardised; drop them before fitting (e.g. dead ReLU units)"
-        )
-    names = (
-        tuple(f"f{j}" for j in range(p))
-        if feature_names is None
-        else tuple(str(s) for s in feature_names)
-    )
-    if len(names) != p:
-        raise ValueError(f"{len(names)} feature names for {p} feature columns")
+    _check_no_constant_column(Xa)
+    names = _feature_names(feature_names, p)
     classes = None
     if family.classification:
         classes, codes = np.unique(ya, return_inverse=True)
@@ -102,20 +90,47 @@ def check_inputs(
         ya = codes.astype(np.int64)
     val = None
     if validation is not None:
-        try:
-            Xv_raw, yv_raw = validation
-        except (TypeError, ValueError):
-            raise TypeError("validation must be a pair (X_val, y_val)") from None
-        Xv = _matrix(Xv_raw, "X_val")
-        if Xv.shape[1] != p:
-            raise ValueError(f"X_val has {Xv.shape[1]} columns, X has {p}")
-        yv = _labels(yv_raw, len(Xv), family, "y_val")
-        if classes is not None:
-            unknown = np.setdiff1d(np.unique(yv), classes)
-            if unknown.size:
-                raise ValueError(
-                    f"y_val has labels not seen in y: {unknown[:5].tolist()}"
-                )
-            yv = np.searchsorted(classes, yv).astype(np.int64)
-        val = (Xv, yv)
+        val = _validation_pair(validation, p, family, classes)
     return Xa, ya, val, classes, names
+
+
+def _check_no_constant_column(X: np.ndarray) -> None:
+    spread = X.max(axis=0) - X.min(axis=0)
+    if np.any(spread == 0):
+        const = np.flatnonzero(spread == 0)
+        shown = ", ".join(str(j) for j in const[:10])
+        raise ValueError(
+            f"{len(const)} constant feature column(s) (e.g. {shown}) cannot be "
+            "standardised; drop them before fitting (e.g. dead ReLU units)"
+        )
+
+
+def _feature_names(feature_names, p: int) -> tuple[str, ...]:
+    names = (
+        tuple(f"f{j}" for j in range(p))
+        if feature_names is None
+        else tuple(str(s) for s in feature_names)
+    )
+    if len(names) != p:
+        raise ValueError(f"{len(names)} feature names for {p} feature columns")
+    return names
+
+
+def _validation_pair(
+    validation, p: int, family: Family, classes: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(X_val, y_val)`` checked against the training data, labels encoded."""
+    try:
+        Xv_raw, yv_raw = validation
+    except (TypeError, ValueError):
+        raise TypeError("validation must be a pair (X_val, y_val)") from None
+    Xv = _matrix(Xv_raw, "X_val")
+    if Xv.shape[1] != p:
+        raise ValueError(f"X_val has {Xv.shape[1]} columns, X has {p}")
+    yv = _labels(yv_raw, len(Xv), family, "y_val")
+    if classes is not None:
+        unknown = np.setdiff1d(np.unique(yv), classes)
+        if unknown.size:
+            raise ValueError(f"y_val has labels not seen in y: {unknown[:5].tolist()}")
+        yv = np.searchsorted(classes, yv).astype(np.int64)
+    return Xv, yv

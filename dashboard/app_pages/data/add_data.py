@@ -12,7 +12,7 @@ import streamlit as st
 
 from core.data.user.validate import suggest_name
 from dashboard.app_pages.data import adding
-from dashboard.common import downloads, state
+from dashboard.common import downloads, markdown, state
 
 st.title("Add data")
 st.caption(adding.limit_caption())
@@ -55,7 +55,7 @@ options: dict = {}
 st.header("Preview")
 if kind == "features" and filename.lower().endswith((".npz", ".npy")):
     st.caption(
-        f"{adding.md(filename)}: a NumPy file, checked when you register it "
+        f"{markdown.escape(filename)}: a NumPy file, checked when you register it "
         "(read without pickle)."
     )
     options = adding.feature_options(filename)
@@ -103,7 +103,9 @@ if st.button("Register", type="primary", key=state.ADD_SUBMIT):
             f"Registered {done.name} ({sizes}); it is chosen in the sidebar."
         )
         for warning in done.manifest["warnings"]:
-            st.session_state[state.ADD_NOTICE] += f"\n\nNote: {adding.md(warning)}"
+            st.session_state[state.ADD_NOTICE] += (
+                f"\n\nNote: {markdown.escape(warning)}"
+            )
         st.session_state[state.NEW_DATASET] = done.name
         st.rerun()
 registered_section()

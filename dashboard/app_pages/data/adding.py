@@ -25,8 +25,7 @@ from core.data.user.profile import ROLES, profile_columns, profile_frame
 from core.data.user.tables import RawTable, read_table
 from core.data.user.validate import MAX_MB_ENV, max_upload_mb
 from core.errors import SparseLensError
-from dashboard.app_pages.neural_lasso.inspecting import md
-from dashboard.common import state
+from dashboard.common import markdown, state
 
 KINDS = {
     "table": "Table (CSV, TSV, Parquet)",
@@ -46,7 +45,7 @@ NONE = "(none)"
 
 def error(exc: Exception) -> None:
     """``exc``'s message as an error, escaped (it may quote the file)."""
-    st.error(md(str(exc)))
+    st.error(markdown.escape(exc))
 
 
 def limit_caption() -> str:
@@ -115,7 +114,7 @@ def preview(raw: RawTable) -> pd.DataFrame:
     st.caption(
         f"{len(raw.frame):,} rows × {len(raw.frame.columns)} columns, "
         f"{raw.format.upper()}"
-        + (f", {raw.encoding}" if raw.encoding else "")
+        + (f", {markdown.escape(raw.encoding)}" if raw.encoding else "")
         + ". First 20 rows, shown as text:"
     )
     st.dataframe(raw.frame.head(20), key="add.preview_rows")
@@ -144,8 +143,21 @@ def table_options(raw: RawTable, profile: pd.DataFrame) -> dict:
         [NONE, *[c for c in columns if c != target]],
         key=file_key(raw, state.ADD_ID),
     )
+    return {
+        "target": target,
+        "id_column": None if id_column == NONE else id_column,
+        "roles": column_roles(raw, profile, target, id_column),
+        **preprocessing_options(),
+    }
+
+
+def column_roles(
+    raw: RawTable, profile: pd.DataFrame, target: str, id_column: str
+) -> dict[str, str]:
+    """Each feature column's role (numeric, categorical or ignored), starting
+    from the roles the profile inferred."""
     inferred = dict(zip(profile["column"], profile["role"], strict=True))
-    features = [c for c in columns if c not in (target, id_column)]
+    features = [c for c in raw.frame.columns if c not in (target, id_column)]
     # Keyed by label and ID too: choosing another label starts from the
     # inferred roles of the columns that are then features.
     categorical = st.multiselect(
@@ -164,6 +176,12 @@ def table_options(raw: RawTable, profile: pd.DataFrame) -> dict:
     roles = {c: "numeric" for c in features}
     roles.update(dict.fromkeys(categorical, ROLES[1]))
     roles.update(dict.fromkeys(ignored, ROLES[2]))
+    return roles
+
+
+def preprocessing_options() -> dict:
+    """Imputation, scaling, missingness indicators, dropping unlabelled rows,
+    balancing, and an optional ranges file."""
     a, b, c = st.columns(3)
     impute = a.selectbox(
         "Impute missing numbers with the training",
@@ -184,9 +202,6 @@ def table_options(raw: RawTable, profile: pd.DataFrame) -> dict:
         key=state.ADD_RANGES,
     )
     return {
-        "target": target,
-        "id_column": None if id_column == NONE else id_column,
-        "roles": roles,
         "impute": impute,
         "scaling": scaling,
         "indicators": indicators,
@@ -299,7 +314,9 @@ def delete_form(names: list[str]) -> None:
     """Choose a registered dataset and delete it (after a confirmation)."""
     left, mid, right = st.columns([3, 2, 1], vertical_alignment="bottom")
     choice = left.selectbox("Delete", names, key=state.ADD_DELETE_CHOICE)
-    sure = mid.checkbox(f"Yes, delete {choice}", key=state.ADD_DELETE_CONFIRM)
+    sure = mid.checkbox(
+        f"Yes, delete {markdown.escape(choice)}", key=state.ADD_DELETE_CONFIRM
+    )
     if right.button("Delete", disabled=not sure, key=state.ADD_DELETE):
         try:
             delete(choice)

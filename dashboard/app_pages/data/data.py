@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.data.access import SPLITS, no_features_reason
 from core.figures import data as data_figures
 from core.views import data as data_view
-from dashboard.common import downloads, loaders, state
+from dashboard.common import downloads, loaders, markdown, state
 
 name = st.session_state[state.DATASET]
 ds = loaders.require_dataset(name)
@@ -20,7 +21,7 @@ NUMBER = st.column_config.NumberColumn(format="%.4g")
 st.title(f"Data · {name}")
 st.markdown(ds.description or "*No description.*")  # written by the loader
 if ds.source:
-    st.caption(f"Source: {ds.source}")
+    st.caption(f"Source: {markdown.escape(ds.source)}")
 cols = st.columns(4)
 cols[0].metric("Task", ds.task)
 cols[1].metric("Modality", ds.modality)
@@ -52,7 +53,7 @@ with right:
     )
 
 st.header("Features")
-reason = data_view.no_features_reason(ds)
+reason = no_features_reason(ds)
 if reason:
     st.info(reason)
 else:
@@ -103,7 +104,7 @@ else:
         key=state.for_dataset(state.PLOT_FEATURES, name),
         max_selections=12,
     )
-    split = st.radio("Split", data_view.SPLITS, key=state.PLOT_SPLIT, horizontal=True)
+    split = st.radio("Split", SPLITS, key=state.PLOT_SPLIT, horizontal=True)
     grid = st.columns(2)
     for i, feature in enumerate(chosen):
         with grid[i % 2]:
@@ -118,9 +119,7 @@ else:
 if ds.train.texts is not None or ds.train.images is not None:
     st.header("Samples")
     left, right = st.columns(2)
-    s_split = left.radio(
-        "Split", data_view.SPLITS, key=state.SAMPLE_SPLIT, horizontal=True
-    )
+    s_split = left.radio("Split", SPLITS, key=state.SAMPLE_SPLIT, horizontal=True)
     seed = right.number_input("Seed", min_value=0, value=0, key=state.SAMPLE_SEED)
     if ds.train.texts is not None:
         texts = data_view.sample_texts(ds, s_split, n=10, seed=int(seed))
@@ -152,6 +151,6 @@ if ds.train.texts is not None or ds.train.images is not None:
 
 st.header("Preprocessing")
 prep = data_view.preprocessing_summary(ds)
-st.markdown(f"**Scaling:** `{prep['method']}` — {prep['description']}")
+st.markdown(f"**Scaling:** `{prep['method']}` — {markdown.escape(prep['description'])}")
 with st.expander("Everything the loader recorded (`ds.info`)"):
     st.json(dict(ds.info), expanded=1)  # values JSON cannot hold are shown as text

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import SparseLensError
-from core.figures import data as data_figures
+from core.figures.models import model_comparison_figure
 from core.neural_lasso.table1 import ROWS
 from core.paths import ASSETS_DIR
 from core.training.store import delete_model, list_models
@@ -78,7 +78,7 @@ if not chosen:
     st.caption("Choose models in the sidebar to compare them side by side.")
 else:
     cards = [by_id[i].card for i in chosen]
-    fig = data_figures.model_comparison_figure(cards)
+    fig = model_comparison_figure(cards)
     st.plotly_chart(fig, key="models.comparison")
     downloads.figure(
         fig,
@@ -86,7 +86,7 @@ else:
         key=state.DOWNLOAD_COMPARISON,
     )
     for card in cards:
-        kept = models_view.surviving_features(card)
+        kept = models_view.surviving_features_on_card(card)
         if kept is None:
             continue
         total = card.arch_kwargs.get("n_features", "?")

@@ -13,6 +13,7 @@ import streamlit as st
 
 from core.errors import SparseLensError
 from core.neural_lasso.table1 import ROWS
+from core.training.metrics import METRIC_LABELS
 from core.training.penalties import make_penalty
 from core.training.store import check_new_model_id
 from core.training.train import TrainConfig, default_epochs, store_result, train
@@ -144,7 +145,7 @@ if last and last["dataset"] == name:
     for col, (key, value) in zip(
         st.columns(len(last["test"])), last["test"].items(), strict=True
     ):
-        col.metric(models_view.METRIC_LABELS.get(key, key), f"{value:.4g}")
+        col.metric(METRIC_LABELS.get(key, key), f"{value:.4g}")
     st.page_link("app_pages/data/models.py", label="Compare it on the Models page")
     history = pd.DataFrame(last["history"])
     with st.expander("Every epoch"):

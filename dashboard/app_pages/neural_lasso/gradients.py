@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.data.access import SPLITS
 from core.figures import neural_lasso as nl_figures
-from core.neural_lasso import inspection
-from core.views.data import SPLITS
+from core.neural_lasso import gradients as nl_gradients
+from core.neural_lasso import panels as nl_panels
+from core.neural_lasso import smoothness as nl_smoothness
+from core.views import neural_lasso as nl_views
 from dashboard.app_pages.neural_lasso import inspecting
-from dashboard.common import downloads, loaders, state
+from dashboard.common import downloads, loaders, markdown, state
 
 TRENDS = {"binned": "binned mean + IQR", "lowess": "LOWESS", "none": "none"}
 
@@ -45,7 +48,7 @@ grads = inspecting.gradients(models, ds, split, target)
 features = st.multiselect(
     "Features",
     ds.feature_names,
-    default=inspection.top_features(ds, split, list(grads.values())),
+    default=nl_gradients.top_features(ds, split, list(grads.values())),
     key=state.for_setting(state.INSPECT_FEATURES, name, *ids),
     help="By default the 12 with the largest mean |gradient| (per SD or IQR, over "
     "the chosen models and observed values).",
@@ -64,12 +67,12 @@ plots, side = st.columns([4, 1])
 with side:
     st.subheader("Smoothness")
     smooth = loaders.guarded(
-        inspection.smoothness_table, grads, inspecting.neighbours(ds, split)
+        nl_views.smoothness_table, grads, inspecting.neighbours(ds, split)
     )
     for row in smooth.to_dict("records"):
-        st.caption(f"**{inspecting.md(row['model'])}**")  # wraps, a label would not
+        st.caption(f"**{markdown.escape(row['model'])}**")  # wraps, a label would not
         st.metric(
-            inspecting.md(row["model"]),
+            markdown.escape(row["model"]),
             f"{row['smoothness']:.3g}",
             f"relative {row['relative']:.3g}",
             delta_color="off",
@@ -79,7 +82,7 @@ with side:
         )
     st.caption(
         f"Mean |difference| between an example's gradient vector and those of its "
-        f"{inspection.N_NEIGHBOURS} nearest neighbours (standardised inputs, the "
+        f"{nl_smoothness.N_NEIGHBOURS} nearest neighbours (standardised inputs, the "
         "same neighbours for every model), over examples and features, in "
         "standardised units; *relative* divides by the model's mean |gradient|. "
         "0 means a constant gradient field."
@@ -90,9 +93,9 @@ with side:
         key=state.download_key(state.DOWNLOAD_INSPECT, "smoothness"),
     )
 
-original = {i: inspection.to_original_units(ds, g) for i, g in grads.items()}
+original = {i: nl_gradients.to_original_units(ds, g) for i, g in grads.items()}
 panels = loaders.guarded(
-    inspection.gradient_panels, ds, split, original, features, target, trend=trend
+    nl_panels.gradient_panels, ds, split, original, features, target, trend=trend
 )
 with plots:
     fig = nl_figures.gradient_panels_figure(panels, share_y=share_y)
@@ -104,15 +107,15 @@ with plots:
     notes = [
         "Gradients are in original units (the chain rule through the dataset's "
         "scaling); imputed values are left out, never plotted as observations; "
-        f"beyond {inspection.MAX_POINTS:,} points a panel shows a seeded random "
+        f"beyond {nl_gradients.MAX_POINTS:,} points a panel shows a seeded random "
         "sample (the trend uses every observed value)."
     ]
     for f in panels.features.to_dict("records"):
         if f["relevance"]:
-            notes.append(f"★ **{inspecting.md(f['feature'])}**: {f['relevance']}.")
+            notes.append(f"★ **{markdown.escape(f['feature'])}**: {f['relevance']}.")
         if f["n_shown"] < f["n_observed"] or f["n_imputed"]:
             notes.append(
-                f"**{inspecting.md(f['feature'])}**: {f['n_shown']:,} of {f['n_observed']:,} "
+                f"**{markdown.escape(f['feature'])}**: {f['n_shown']:,} of {f['n_observed']:,} "
                 f"observed values shown, {f['n_imputed']:,} imputed left out."
             )
     st.caption("  \n".join(notes))

@@ -9,32 +9,28 @@ digest, dataset name and data home.
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import streamlit as st
 from sklearn.decomposition import PCA
 from torch import nn
 
 from core.data import Dataset
-from core.neural_lasso import inspection
+from core.data.access import no_features_reason
+from core.neural_lasso import comparison as nl_comparison
+from core.neural_lasso import gradients as nl_gradients
+from core.neural_lasso import pca as nl_pca
+from core.neural_lasso import smoothness as nl_smoothness
 from core.paths import data_home
 from core.training.metrics import predict_proba
 from core.training.store import StoredModel, list_models
-from core.views.data import no_features_reason
-from dashboard.common import loaders, sidebar
-
-
-def md(text: object) -> str:
-    """``text`` from data, safe inside Markdown (every punctuation mark escaped)."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&])", r"\\\1", str(text))
+from dashboard.common import loaders, markdown, sidebar
 
 
 def require_features(ds: Dataset) -> None:
     """Stop with an explanation when ``ds`` has no feature matrix."""
     if ds.train.X is None or not ds.n_features:
         st.info(
-            f"{no_features_reason(ds)}\n\nInput gradients are shown per feature: "
+            f"{markdown.escape(no_features_reason(ds))}\n\nInput gradients are shown per feature: "
             "choose a dataset with features in the sidebar (synthetic, adult, "
             "breast_cancer, icu_rhc, icu_physionet2012, newsgroups)."
         )
@@ -62,7 +58,7 @@ def choose_models(name: str, stored: list[StoredModel], key: str) -> list[str]:
     chosen = st.multiselect(
         "Models (up to three, side by side)",
         list(by_id),
-        default=inspection.default_models(stored, sidebar.chosen_models(name)),
+        default=nl_comparison.default_models(stored, sidebar.chosen_models(name)),
         max_selections=3,
         format_func=lambda i: sidebar.model_label(by_id[i]),
         key=key,
@@ -95,13 +91,13 @@ ALL_CLASSES = -1
 
 def choose_target(ds: Dataset, key: str, where=st) -> int | None:
     """Which log-probability to explain: a class (positive first) or Σ_k (None)."""
-    first = inspection.default_target(ds)
+    first = nl_gradients.default_target(ds)
     first = ALL_CLASSES if first is None else first  # the default comes first
     options = [first, *(t for t in [*range(ds.n_classes), ALL_CLASSES] if t != first)]
     choice = where.selectbox(
         "Explain",
         options,
-        format_func=lambda t: inspection.target_label(
+        format_func=lambda t: nl_gradients.target_label(
             ds, None if t == ALL_CLASSES else t
         ),
         key=key,
@@ -119,7 +115,7 @@ def _home() -> str:
 def _gradients(
     _model, _ds, model_id, sha256, dataset, home, split, target
 ) -> np.ndarray:
-    return inspection.standardised_gradients(_model, _ds, split, target)
+    return nl_gradients.standardised_gradients(_model, _ds, split, target)
 
 
 def gradients(
@@ -139,7 +135,7 @@ def _probabilities(_model, _X, model_id, sha256, dataset, home, split) -> np.nda
 
 def probabilities(models: dict, ds: Dataset, split: str) -> dict[str, np.ndarray]:
     """Predicted class probabilities per model ID, arrays (n_samples, n_classes)."""
-    X = inspection.split_inputs(ds, split)
+    X = nl_gradients.split_inputs(ds, split)
     return {
         i: _probabilities(m, X, i, sha, ds.name, _home(), split)
         for i, (m, sha) in models.items()
@@ -148,7 +144,7 @@ def probabilities(models: dict, ds: Dataset, split: str) -> dict[str, np.ndarray
 
 @st.cache_data(max_entries=8, show_spinner="Fitting the PCA basis…")
 def _pca(_ds, dataset, home) -> PCA:
-    return inspection.pca_basis(_ds)
+    return nl_pca.pca_basis(_ds)
 
 
 def pca_basis(ds: Dataset) -> PCA:
@@ -158,9 +154,9 @@ def pca_basis(ds: Dataset) -> PCA:
 
 @st.cache_data(max_entries=8, show_spinner="Finding nearest neighbours…")
 def _neighbours(_ds, dataset, home, split, k) -> np.ndarray:
-    return inspection.neighbours(inspection.split_inputs(_ds, split), k)
+    return nl_smoothness.neighbours(nl_gradients.split_inputs(_ds, split), k)
 
 
-def neighbours(ds: Dataset, split: str, k: int = inspection.N_NEIGHBOURS):
+def neighbours(ds: Dataset, split: str, k: int = nl_smoothness.N_NEIGHBOURS):
     """Each example's k nearest neighbours in standardised input space."""
     return loaders.guarded(_neighbours, ds, ds.name, _home(), split, k)

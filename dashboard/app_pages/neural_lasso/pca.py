@@ -13,10 +13,11 @@ import numpy as np
 import streamlit as st
 
 from core.figures import neural_lasso as nl_figures
-from core.figures.data import label
-from core.neural_lasso import inspection
+from core.figures.style import label
+from core.neural_lasso import gradients as nl_gradients
+from core.neural_lasso import pca as nl_pca
 from dashboard.app_pages.neural_lasso import inspecting
-from dashboard.common import downloads, loaders, state
+from dashboard.common import downloads, loaders, markdown, state
 
 SPLIT = "test"
 
@@ -34,28 +35,28 @@ shown = right.selectbox(
 )
 
 pca = inspecting.pca_basis(ds)
-coords = loaders.guarded(inspection.pca_coordinates, pca, ds, SPLIT)
-loadings = inspection.pca_loadings(pca, ds.feature_names)
+coords = loaders.guarded(nl_pca.pca_coordinates, pca, ds, SPLIT)
+loadings = nl_pca.pca_loadings(pca, ds.feature_names)
 st.caption(
     "One basis for every model: PCA of the standardised training inputs, applied "
-    f"to the {len(coords):,} test examples (beyond {inspection.MAX_POINTS:,}, a "
+    f"to the {len(coords):,} test examples (beyond {nl_gradients.MAX_POINTS:,}, a "
     "seeded random sample is drawn). Where a few examples lie far out, the axes "
     f"frame the central {nl_figures.PCA_FRAME:.0%}; double-click a panel to "
     "see all. "
-    "Largest loadings — " + "; ".join(inspecting.md(t) for t in loadings) + "."
+    "Largest loadings — " + "; ".join(markdown.escape(t) for t in loadings) + "."
 )
 
 st.header("Input gradients")
 grads = inspecting.gradients({shown: models[shown]}, ds, SPLIT, target)[shown]
-features = inspection.top_features(ds, SPLIT, [grads])
-original = inspection.to_original_units(ds, grads)
+features = nl_gradients.top_features(ds, SPLIT, [grads])
+original = nl_gradients.to_original_units(ds, grads)
 columns = {f: original[:, ds.feature_names.index(f)] for f in features}
-table = inspection.pca_table(ds, SPLIT, coords, columns)
+table = nl_pca.pca_table(ds, SPLIT, coords, columns)
 fig = nl_figures.pca_gradient_figure(
     table,
     features,
-    {f: inspection.gradient_unit(ds, f, target) for f in features},
-    title=f"Gradients of {label(inspection.target_label(ds, target))} · "
+    {f: nl_gradients.gradient_unit(ds, f, target) for f in features},
+    title=f"Gradients of {label(nl_gradients.target_label(ds, target))} · "
     f"{label(shown)} · {len(table):,} of {len(coords):,} test examples",
 )
 st.plotly_chart(
@@ -65,7 +66,7 @@ st.caption(
     f"The 12 features of `{shown}` with the largest mean |gradient| (per SD or "
     "IQR). Each panel has its own symmetric colour range (written under its "
     "name, per original unit): red where raising the feature raises "
-    f"{inspecting.md(inspection.target_label(ds, target))}, blue where it lowers "
+    f"{markdown.escape(nl_gradients.target_label(ds, target))}, blue where it lowers "
     f"it, white where it does not matter. {downloads.PNG_HINT}"
 )
 downloads.table(
@@ -81,7 +82,7 @@ if target is None:
 else:
     what = f"p({ds.class_names[target]})"
     columns = {i: p[:, target] for i, p in probas.items()}
-table = inspection.pca_table(ds, SPLIT, coords, columns)
+table = nl_pca.pca_table(ds, SPLIT, coords, columns)
 fig = nl_figures.pca_probability_figure(
     table,
     ids,

@@ -10,10 +10,10 @@ from __future__ import annotations
 import streamlit as st
 
 from core.figures import neural_lasso as nl_figures
-from core.figures.data import label
-from core.neural_lasso import inspection
+from core.figures.style import label
+from core.neural_lasso import weights as nl_weights
 from dashboard.app_pages.neural_lasso import inspecting
-from dashboard.common import downloads, loaders, state
+from dashboard.common import downloads, loaders, markdown, state
 
 #: Heatmaps show at most this many features (those with the largest columns).
 MAX_FEATURES = 300
@@ -32,9 +32,9 @@ models = inspecting.load_models(ds, ids)
 weights = {}
 for i, (model, _) in models.items():
     try:
-        weights[i] = inspection.first_layer_weights(model)
+        weights[i] = nl_weights.first_layer_weights(model)
     except ValueError as exc:
-        st.warning(f"`{i}`: {exc}")
+        st.warning(f"`{i}`: {markdown.escape(exc)}")
 if not weights:
     st.info("None of the chosen models starts with a fully connected layer.")
     st.stop()
@@ -43,14 +43,14 @@ st.header("Zero rows and columns")
 rel_tol = st.select_slider(
     "Zero when |w| ≤ this share of the largest |w|",
     options=TOLERANCES,
-    value=inspection.ZERO_TOL,
+    value=nl_weights.ZERO_TOL,
     format_func=lambda t: f"{t:g}",
     key=state.WEIGHTS_TOLERANCE,
     help="1e-6 counts (numerically) exact zeros, as group LASSO's proximal step "
     "makes; larger values also count weights that are merely small.",
 )
-zeros = {i: inspection.zero_structure(W, rel_tol) for i, W in weights.items()}
-table = inspection.zero_table(zeros, ds.feature_names)
+zeros = {i: nl_weights.zero_structure(W, rel_tol) for i, W in weights.items()}
+table = nl_weights.zero_table(zeros, ds.feature_names)
 st.dataframe(
     table,
     hide_index=True,
@@ -71,14 +71,14 @@ downloads.table(
 )
 
 st.header("First-layer weights")
-rows = inspection.weight_rows(list(weights.values()), MAX_FEATURES)
+rows = nl_weights.weight_rows(list(weights.values()), MAX_FEATURES)
 if rows.size < ds.n_features:
     st.caption(
         f"{ds.n_features:,} features: to stay fast, the heatmaps show the "
         f"{rows.size} with the largest weight-column norm ‖W[:, j]‖₂ in any of "
         "these models, in column order; the CSV holds the same rows."
     )
-frame = inspection.weights_table(weights, ds.feature_names, rows)
+frame = nl_weights.weights_table(weights, ds.feature_names, rows)
 fig = nl_figures.weights_heatmap_figure(
     frame, title=f"First-layer weights W₁ᵀ · {label(name)}", zeros=zeros
 )

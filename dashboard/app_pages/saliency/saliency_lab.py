@@ -17,7 +17,7 @@ from core.training.metrics import predict_proba
 from core.training.store import list_models
 from dashboard.app_pages.neural_lasso import inspecting
 from dashboard.app_pages.saliency import explaining
-from dashboard.common import downloads, loaders, sidebar, state
+from dashboard.common import downloads, loaders, markdown, sidebar, state
 
 name = st.session_state[state.DATASET]
 ds = loaders.require_dataset(name)
@@ -84,8 +84,8 @@ x = loaders.guarded(lab.inputs, ds, "test", indices)
 probs = loaders.guarded(predict_proba, model, x[:1].numpy())[0]
 pred = int(probs.argmax())
 st.caption(
-    f"True class **{inspecting.md(ds.class_names[ds.test.y[index]])}**, predicted "
-    f"**{inspecting.md(ds.class_names[pred])}** (p = {probs[pred]:.3f}). Each map "
+    f"True class **{markdown.escape(ds.class_names[ds.test.y[index]])}**, predicted "
+    f"**{markdown.escape(ds.class_names[pred])}** (p = {probs[pred]:.3f}). Each map "
     "explains the predicted class; shown as |value|, channels summed, capped at "
     "the 99th percentile and scaled to [0, 1] (SmoothGrad's normalisation)."
 )
@@ -94,7 +94,7 @@ for line in result.warnings:
     st.warning(line)
 
 shown = lab.normalised(result.raw, ds)
-if lab.image_shape(ds) is not None:
+if lab.dataset_image_shape(ds) is not None:
     fig = figures.maps_figure(shown, lab.display_image(ds, "test", index))
 else:
     fig = figures.features_figure(shown, list(ds.feature_names))

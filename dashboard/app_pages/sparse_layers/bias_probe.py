@@ -3,10 +3,9 @@ correct predictions flip (Wong et al. 2021, §4.1, Table 4)."""
 
 from __future__ import annotations
 
-import plotly.express as px
 import streamlit as st
 
-from core.figures.data import label
+from core.figures.sparse_layers import bias_probe_figure
 from core.sparse_layers.debugging.bias import (
     POSITIONS,
     bias_probe,
@@ -84,18 +83,7 @@ _, word, position, table = result
 st.subheader("Flip rates")
 st.text(f"word added ({position}): {word}")
 st.dataframe(table, hide_index=True, key="bias.table")
-fig = px.bar(
-    table.assign(**{"class": table["class"].map(label)}),
-    x="class",
-    y="flip_rate",
-    color="layer",
-    barmode="group",
-    error_y=table.ci_high - table.flip_rate,
-    error_y_minus=table.flip_rate - table.ci_low,
-    labels={"flip_rate": "share of correct predictions flipped"},
-    title="Flip rate per true class (95 % Wilson intervals)",
-)
-fig.update_yaxes(range=[0, 1])
+fig = bias_probe_figure(table)
 st.plotly_chart(
     fig, key="bias.figure", config=downloads.png_config(wb.name, "bias-probe")
 )

@@ -11,9 +11,10 @@ from core.sparse_layers.debugging.counterfactuals import (
     PAPER_FLIP_RATES,
     all_substitutions,
     evaluate_counterfactuals,
+    flip_rate_table,
 )
 from dashboard.app_pages.sparse_layers import debugging
-from dashboard.common import downloads, loaders, state
+from dashboard.common import downloads, loaders, markdown, state
 
 st.title("Counterfactuals · word substitutions")
 st.caption(
@@ -78,7 +79,7 @@ c[2].metric("substitutions that flip it", int(table.flipped.sum()) if len(table)
 if table.empty:
     st.warning(
         f"No word of this sentence is in a cloud of a feature that supports "
-        f"'{debugging.md(layer.class_names[y])}' in the {which} layer: no "
+        f"'{markdown.escape(layer.class_names[y])}' in the {which} layer: no "
         "counterfactual."
     )
 else:
@@ -134,20 +135,7 @@ if run:
 batch = st.session_state.get(state.CF_BATCH)
 if batch and batch[0] == wb.name:
     rows, summary = batch[1]
-    overview = pd.DataFrame(
-        [
-            {
-                "layer": name,
-                "flip rate (both have a candidate)": summary[f"{name}_flip_rate"],
-                "95% CI": "{:.3f}–{:.3f}".format(*summary[f"{name}_flip_rate_ci"]),
-                "n": summary[f"{name}_n"],
-                "flip rate (own candidates)": summary[f"{name}_flip_rate_own"],
-                "flip rate (all sentences)": summary[f"{name}_flip_rate_all"],
-                "paper": PAPER_FLIP_RATES[name],
-            }
-            for name in ("sparse", "dense")
-        ]
-    )
+    overview = flip_rate_table(summary, ["sparse", "dense"])
     st.dataframe(overview, hide_index=True, key="cf.overview")
     st.dataframe(rows, hide_index=True, key="cf.rows")
     downloads.table(

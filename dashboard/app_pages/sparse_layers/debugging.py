@@ -1,32 +1,27 @@
 """What the four debugging pages share: pick a stored layer, pick or compute
-its word clouds, draw a feature's clouds. The work is in ``core.sparse_layers.debugging``."""
+its word clouds, draw a feature's clouds. The work is in
+``core.sparse_layers.debugging``."""
 
 from __future__ import annotations
 
 import io
 import json
-import re
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
+from core.figures.sparse_layers import word_cloud_image
 from core.sparse_layers.debugging.lime_clouds import (
     CloudCorpus,
     LimeSettings,
     WordClouds,
-    cloud_image,
 )
 from core.sparse_layers.debugging.workbench import Workbench, workbench
 from core.sparse_layers.sparse_layer import SparseLayer, list_layers
 from dashboard.common import downloads, loaders, state
 
 SIDES = {"positive": "Greens", "negative": "Reds"}
-
-
-def md(text: object) -> str:
-    """``text`` from data made literal in Streamlit markdown (labels, messages)."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", str(text))
 
 
 def _features_of(folder: Path) -> str | None:
@@ -138,7 +133,7 @@ def pick_clouds(wb: Workbench, page: str) -> tuple[CloudCorpus, WordClouds]:
 def _png(
     words: tuple[str, ...], weights: tuple[float, ...], colormap: str
 ) -> bytes | None:
-    image = cloud_image(
+    image = word_cloud_image(
         pd.DataFrame({"word": words, "weight": weights}), colormap=colormap
     )
     if image is None:

@@ -10,19 +10,19 @@ import numpy as np
 import streamlit as st
 
 from core.figures import sparse_layers as figures
-from core.sparse_layers.glm.selection import path_summary, top_features
+from core.sparse_layers.glm.selection import path_summary, top_weighted_features
 from core.sparse_layers.sparse_layer import compute_sparse_layer, list_layers
-from dashboard.common import downloads, loaders, state
+from dashboard.common import downloads, loaders, markdown, sidebar, state
 
 dataset = st.session_state[state.DATASET]
 st.title("λ sweep · sparse decision layers")
 
-with st.expander(f"Compute a path on {dataset}'s deep features"):
+with st.expander(f"Compute a path on {markdown.escape(dataset)}'s deep features"):
     ds = loaders.require_dataset(dataset)
     options = (["minilm"] if ds.train.texts is not None else []) + (
         ["raw"] if ds.train.X is not None else []
     )
-    options += [f"penultimate:{m}" for m in st.session_state.get(state.MODELS, [])]
+    options += [f"penultimate:{m}" for m in sidebar.chosen_models(dataset)]
     with st.form(state.SWEEP_COMPUTE):
         features = st.selectbox(
             "Features",
@@ -66,8 +66,13 @@ name = st.selectbox("Sparse layer", names, key=state.SWEEP_LAYER)
 layer = loaders.require_layer(name)
 if layer.dataset != dataset:
     st.caption(
-        f"This layer was fitted on **{layer.dataset}** ({layer.features} features), "
-        + ("not on the sidebar's dataset." if mine else f"as {dataset} has none yet.")
+        f"This layer was fitted on **{markdown.escape(layer.dataset)}** "
+        f"({markdown.escape(layer.features)} features), "
+        + (
+            "not on the sidebar's dataset."
+            if mine
+            else f"as {markdown.escape(dataset)} has none yet."
+        )
     )
 path = layer.path
 classes = [str(c) for c in path.classes]
@@ -125,7 +130,7 @@ st.caption(downloads.PNG_HINT)
 
 st.subheader(f"Top features at λ = {path.lambdas[index]:.3g}")
 top_n = st.slider("Show", 5, 50, 10, key=state.SWEEP_TOP)
-top = top_features(path, index, output, top_n)
+top = top_weighted_features(path, index, output, top_n)
 st.dataframe(top, hide_index=True, key="sweep.top_table")
 st.caption(
     "*entry*: the λ index at which the feature first became non-zero for this "

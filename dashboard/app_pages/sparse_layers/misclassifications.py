@@ -1,19 +1,18 @@
-"""Errors: which deep features push each misclassified input to the wrong class
-(γ scores), how many errors one feature explains, and — for many classes —
-whether classes that share features are confused more (Wong et al. 2021, §4.3,
-Appendix G)."""
+"""Misclassifications: which deep features push each misclassified input to the
+wrong class (γ scores), how many errors one feature explains, and — for many
+classes — whether classes that share features are confused more (Wong et al.
+2021, §4.3, Appendix G)."""
 
 from __future__ import annotations
 
 import numpy as np
-import plotly.express as px
 import streamlit as st
 
-from core.figures.data import label
+from core.figures.sparse_layers import confusion_vs_shared_figure
 from core.sparse_layers.debugging.decision_layer import DecisionLayer
 from core.sparse_layers.debugging.misclassifications import (
     confusion_vs_shared,
-    error_summary,
+    misclassification_summary,
     misclassifications,
 )
 from dashboard.app_pages.sparse_layers import debugging
@@ -27,12 +26,17 @@ st.caption(
     "ImageNet in the paper)."
 )
 
-wb = debugging.pick_layer("errors", text_only=False)
+wb = debugging.pick_layer("misclassifications", text_only=False)
 c = st.columns(2)
 which = c[0].radio(
-    "Decision layer", ["sparse", "dense"], horizontal=True, key=state.ERRORS_LAYER
+    "Decision layer",
+    ["sparse", "dense"],
+    horizontal=True,
+    key=state.MISCLASSIFICATIONS_LAYER,
 )
-split = c[1].selectbox("Split", ["test", "val", "train"], key=state.ERRORS_SPLIT)
+split = c[1].selectbox(
+    "Split", ["test", "val", "train"], key=state.MISCLASSIFICATIONS_SPLIT
+)
 layer, index = wb.layers[which], 0
 if which == "sparse":
     path = wb.stored.path
@@ -40,7 +44,7 @@ if which == "sparse":
         "λ of the sparse layer (left: sparser)",
         options=list(range(len(path))),
         value=wb.stored.selected,
-        key=state.for_dataset(state.ERRORS_INDEX, wb.name),
+        key=state.for_dataset(state.MISCLASSIFICATIONS_INDEX, wb.name),
         format_func=lambda i: f"{i}: {int(path.nonzeros[i].sum())} weights",
     )
     layer = DecisionLayer.from_path(path, index, wb.class_names, "sparse")
@@ -53,7 +57,7 @@ def features(name: str, extractor: str, split: str):
 
 H, y = loaders.guarded(features, wb.name, wb.stored.features, split)
 table, gammas = misclassifications(layer, H, y)
-summary = error_summary(table, len(y))
+summary = misclassification_summary(table, len(y))
 m = st.columns(3)
 m[0].metric("errors", f"{summary['errors']} of {summary['examples']}")
 m[1].metric("fixed by zeroing the top feature", summary["fixed_by_top_feature"])
@@ -63,11 +67,11 @@ m[2].metric(
 if table.empty:
     st.success("This layer makes no error on this split.")
     st.stop()
-st.dataframe(table, hide_index=True, key="errors.table")
+st.dataframe(table, hide_index=True, key="misclassifications.table")
 downloads.table(
     table.assign(top_features=table.top_features.astype(str)),
     downloads.file_name(wb.name, which, split, "errors", suffix="csv"),
-    key=state.download_key(state.DOWNLOAD_DEBUG, "errors.table"),
+    key=state.download_key(state.DOWNLOAD_DEBUG, "misclassifications.table"),
 )
 
 st.subheader("One error")
@@ -77,7 +81,9 @@ pick = st.selectbox(
     format_func=lambda i: (
         f"#{table['index'].iloc[i]}: {table.true.iloc[i]} → {table.predicted.iloc[i]}"
     ),  # a selectbox shows options as plain text
-    key=state.for_setting(state.ERRORS_PICK, wb.name, which, split, str(index)),
+    key=state.for_setting(
+        state.MISCLASSIFICATIONS_PICK, wb.name, which, split, str(index)
+    ),
 )
 row = table.iloc[pick]
 if wb.is_text:
@@ -92,41 +98,30 @@ st.dataframe(
         ],
         f"W[{row.true}]": layer.weight[layer.class_names.index(row.true), top],
     },
-    key="errors.gammas",
+    key="misclassifications.gammas",
 )
 if wb.is_text and loaders.guarded(wb.computed):
-    _, clouds = debugging.pick_clouds(wb, "errors")
+    _, clouds = debugging.pick_clouds(wb, "misclassifications")
     for f in top[:3]:
         with st.expander(f"feature {f} · γ = {gammas[pick, f]:+.3f}"):
-            debugging.show_clouds(clouds, int(f), wb.name, f"errors.cloud.{f}")
+            debugging.show_clouds(
+                clouds, int(f), wb.name, f"misclassifications.cloud.{f}"
+            )
 elif wb.is_text:
     st.caption("Compute word clouds (Word clouds page) to see these features' words.")
 
 if layer.weight.shape[0] >= 3:
     st.subheader("Class confusion against shared features")
     pairs, corr = confusion_vs_shared(layer, H, y)
-    fig = px.scatter(
-        pairs.assign(
-            class_i=pairs.class_i.map(label), class_j=pairs.class_j.map(label)
-        ),
-        x="shared",
-        y="confusion",
-        hover_data=["class_i", "class_j"],
-        labels={
-            "shared": "features both classes use",
-            "confusion": "max(C[i,j], C[j,i])",
-        },
-        title=f"{which} layer · Pearson {corr['pearson']:.2f} (p = "
-        f"{corr['pearson_p']:.2g}), Spearman {corr['spearman']:.2f}",
-    )
+    fig = confusion_vs_shared_figure(pairs, corr, which)
     st.plotly_chart(
         fig,
-        key="errors.confusion",
+        key="misclassifications.confusion",
         config=downloads.png_config(wb.name, which, "confusion"),
     )
     st.caption(downloads.PNG_HINT)
     downloads.table(
         pairs,
         downloads.file_name(wb.name, which, "confusion", suffix="csv"),
-        key=state.download_key(state.DOWNLOAD_DEBUG, "errors.pairs"),
+        key=state.download_key(state.DOWNLOAD_DEBUG, "misclassifications.pairs"),
     )

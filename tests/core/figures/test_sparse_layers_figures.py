@@ -1,8 +1,10 @@
-"""Path figures: the selected and slider marks stand where their data say."""
+"""Sparse-layer figures: the path's marks stand where their data say; the
+debugging figures draw what their tables hold."""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from core.figures import sparse_layers as figures
@@ -65,3 +67,50 @@ def test_no_mark_where_no_feature_is_used(path):
         path, path.diagnostics["val_accuracy"], selected=0, current=6, title="t"
     )
     assert [m[3] for m in _marks(fig)] == ["slider"]
+
+
+def test_word_cloud_image_sizes_words_and_skips_an_empty_side():
+    cloud = pd.DataFrame({"word": ["great", "fine", "zero"], "weight": [2.0, -1.0, 0]})
+    image = figures.word_cloud_image(cloud, colormap="Greens", width=200, height=100)
+    assert image.size == (200, 100)
+    empty = pd.DataFrame({"word": ["zero"], "weight": [0.0]})
+    assert figures.word_cloud_image(empty, colormap="Reds") is None
+
+
+def test_bias_probe_figure_has_a_bar_per_layer_with_its_intervals():
+    table = pd.DataFrame(
+        {
+            "layer": ["sparse", "sparse", "dense", "dense"],
+            "class": ["<b>neg</b>", "pos", "<b>neg</b>", "pos"],
+            "flip_rate": [0.5, 0.1, 0.25, 0.0],
+            "ci_low": [0.3, 0.0, 0.1, 0.0],
+            "ci_high": [0.7, 0.3, 0.5, 0.2],
+        }
+    )
+    fig = figures.bias_probe_figure(table)
+    bars = {bar.name: bar for bar in fig.data}
+    assert set(bars) == {"sparse", "dense"}
+    sparse = bars["sparse"]
+    assert list(sparse.x) == ["&lt;b&gt;neg&lt;/b&gt;", "pos"]  # escaped for plotly
+    np.testing.assert_allclose(sparse.y, [0.5, 0.1])
+    np.testing.assert_allclose(sparse.error_y.array, [0.2, 0.2])
+    np.testing.assert_allclose(sparse.error_y.arrayminus, [0.2, 0.1])
+    assert tuple(fig.layout.yaxis.range) == (0, 1)
+
+
+def test_confusion_vs_shared_figure_plots_each_pair_and_names_the_correlation():
+    pairs = pd.DataFrame(
+        {
+            "class_i": ["a", "a", "b"],
+            "class_j": ["b", "c", "c"],
+            "confusion": [0.1, 0.3, 0.2],
+            "shared": [1, 4, 2],
+        }
+    )
+    corr = {"pearson": 0.5, "pearson_p": 0.04, "spearman": 0.75, "spearman_p": 0.1}
+    fig = figures.confusion_vs_shared_figure(pairs, corr, "sparse")
+    (points,) = fig.data
+    assert list(points.x) == [1, 4, 2] and list(points.y) == [0.1, 0.3, 0.2]
+    assert fig.layout.title.text == (
+        "sparse layer · Pearson 0.50 (p = 0.04), Spearman 0.75"
+    )

@@ -1,18 +1,16 @@
-"""FISTA, the soft-threshold prox, CAFO/CASO and the λ₁ selection rule."""
+"""CAFO/CASO and the λ₁ selection rule (FISTA and the prox: tests/core/optim)."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
-from sklearn.linear_model import Lasso
 from torch import nn
 
-from core.optim.fista import fista
 from core.optim.prox import soft_threshold
 from core.saliency import cafo, caso
 from core.saliency.caso import lambda2_from_hessian, select_lambda1, solve
-from core.saliency.hessian import local_hessian, resolve_target
+from core.saliency.hessian import local_hessian
+from core.saliency.inputs import resolve_target
 from tests.core.threads import one_torch_thread  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -27,65 +25,6 @@ def inputs(n: int = 4, d: int = 12, seed: int = 1) -> torch.Tensor:
     return torch.randn(
         n, d, dtype=torch.float64, generator=torch.Generator().manual_seed(seed)
     )
-
-
-def test_soft_threshold_is_the_prox_of_the_l1_norm():
-    # prox_{t‖·‖₁}(v) minimises ½‖x − v‖² + t‖x‖₁: 0 ∈ x − v + t ∂‖x‖₁.
-    v = torch.linspace(-3, 3, 61, dtype=torch.float64)
-    t = 0.7
-    x = soft_threshold(v, t)
-    nonzero = x != 0
-    torch.testing.assert_close((v - x)[nonzero], t * torch.sign(x[nonzero]))
-    assert ((v - x)[~nonzero].abs() <= t + 1e-12).all()
-    grid = torch.linspace(-4, 4, 8001, dtype=torch.float64)
-    for vi, xi in zip(v[::10], x[::10], strict=True):
-        brute = grid[torch.argmin(0.5 * (grid - vi) ** 2 + t * grid.abs())]
-        assert abs(float(brute - xi)) <= 1e-3
-
-
-def test_fista_reaches_the_lasso_optimum_of_scikit_learn():
-    rng = np.random.default_rng(0)
-    A = rng.standard_normal((40, 15))
-    b = A @ np.r_[rng.standard_normal(4), np.zeros(11)] + 0.1 * rng.standard_normal(40)
-    alpha = 0.1
-    ref = Lasso(alpha=alpha, fit_intercept=False, tol=1e-12, max_iter=100_000).fit(A, b)
-    At, bt = torch.as_tensor(A), torch.as_tensor(b)
-    n = len(b)
-
-    def f(x):  # (1/2n)‖Ax − b‖² per row of x
-        r = x @ At.T - bt
-        return (r * r).sum(-1) / (2 * n)
-
-    def grad_f(x):
-        return (x @ At.T - bt) @ At / n
-
-    res = fista(
-        f,
-        grad_f,
-        alpha,
-        torch.zeros(1, 15, dtype=torch.float64),
-        step=10.0,
-        n_iter=5000,
-        tol=1e-12,
-    )
-    np.testing.assert_allclose(res.x[0].numpy(), ref.coef_, atol=1e-7)
-    assert res.step[0] < 10.0  # backtracking shrank the too-large first step
-    ref_obj = ((A @ ref.coef_ - b) ** 2).sum() / (2 * n) + alpha * np.abs(
-        ref.coef_
-    ).sum()
-    assert float(res.objective[-1, 0]) == pytest.approx(ref_obj, abs=1e-12)
-
-
-def test_fista_warns_when_it_hits_its_iteration_cap():
-    with pytest.warns(RuntimeWarning, match="n_iter=2"):
-        fista(
-            lambda x: (x * x).sum(-1),
-            lambda x: 2 * x,
-            0.1,
-            torch.ones(1, 3),
-            step=0.01,
-            n_iter=2,
-        )
 
 
 @pytest.mark.parametrize("hessian", ["closed_form", "autograd"])

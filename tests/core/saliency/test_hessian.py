@@ -11,13 +11,13 @@ from core.saliency.hessian import (
     check_piecewise_linear,
     local_hessian,
     power_iteration,
-    resolve_target,
 )
 from core.saliency.hessian_study import (
     hessian_stats,
     synthetic_inputs,
     synthetic_relu_net,
 )
+from core.saliency.inputs import resolve_target
 from core.training.models import build_model
 from tests.core.threads import one_torch_thread  # noqa: F401
 
@@ -128,11 +128,9 @@ def test_power_iteration_warns_when_it_runs_out_of_iterations():
         power_iteration(lambda v: v @ a, (1, 3), n_iter=2, tol=1e-12)
 
 
-def test_bad_target_and_hessian_names_raise():
+def test_bad_hessian_names_raise():
     net = tiny_net()
     x = torch.zeros(2, 6, dtype=torch.float64)
-    with pytest.raises(ValueError, match=r"target must be in \[0, 4\)"):
-        resolve_target(net, x, 4)
     with pytest.raises(ValueError, match="hessian must be one of"):
         local_hessian(net, x, torch.tensor([0, 1]), hessian="exact")
 

@@ -9,8 +9,9 @@ from captum.attr import Saliency
 
 from core.errors import UnknownNameError
 from core.saliency import METHODS, explain, get_method, method_names
+from core.saliency.captum_methods import patch_mask
 from core.saliency.evaluation import area_under, curves, ordering, visual_normalise
-from core.saliency.protocol import Param, patch_mask
+from core.saliency.protocol import Param
 from core.training.models import build_model
 from tests.core.threads import one_torch_thread  # noqa: F401
 
@@ -62,6 +63,28 @@ def test_the_registry_holds_every_required_method():
     for m in METHODS.values():
         for p in m.params:  # every default satisfies its own schema
             assert p.validate(p.default) == p.default
+
+
+def test_explainers_live_with_their_methods_in_registration_order():
+    home = {
+        "gradient": "core.saliency.captum_methods",
+        "perturbation": "core.saliency.captum_methods",
+        "sparse": "core.saliency.caso",
+        "rate-distortion": "core.saliency.rde",
+    }
+    for m in METHODS.values():
+        assert m.cls.__module__ == home[m.family], m.name
+    assert method_names()[8:] == [
+        "CAFO",
+        "CASO",
+        "SmoothCAFO",
+        "SmoothCASO",
+        "RC-RDE",
+        "MR-RDE",
+        "Ord-RDE",
+    ]
+    assert get_method("Ord-RDE").defaults()["n_iter"] == 100
+    assert get_method("RC-RDE").defaults()["n_iter"] == 300
 
 
 @pytest.mark.parametrize("name", list(METHODS))

@@ -3,6 +3,7 @@ misclassifications — on hand-made encoders and layers with known answers."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import numpy as np
@@ -11,16 +12,19 @@ import pytest
 from scipy import stats
 
 import core.sparse_layers.debugging.lime_clouds as lime_clouds
+from core.paths import ASSETS_DIR
 from core.sparse_layers.debugging.bias import (
     bias_probe,
     identity_words_in_clouds,
     insert_word,
 )
 from core.sparse_layers.debugging.counterfactuals import (
+    PAPER_FLIP_RATES,
     all_substitutions,
     candidates,
     draw_counterfactual,
     evaluate_counterfactuals,
+    flip_rate_table,
 )
 from core.sparse_layers.debugging.decision_layer import DecisionLayer
 from core.sparse_layers.debugging.lime_clouds import (
@@ -29,6 +33,7 @@ from core.sparse_layers.debugging.lime_clouds import (
     SentenceExplanations,
     WordClouds,
     corpus_clouds,
+    corpus_file,
     explain_sentences,
     is_cached,
     lime_explainer,
@@ -37,9 +42,10 @@ from core.sparse_layers.debugging.lime_clouds import (
 )
 from core.sparse_layers.debugging.misclassifications import (
     confusion_vs_shared,
-    error_summary,
     gamma_scores,
+    misclassification_summary,
     misclassifications,
+    normalised_confusion,
 )
 from core.sparse_layers.glm import elastic_net_path
 from core.training.metrics import wilson_interval
@@ -79,7 +85,7 @@ def test_weighted_ridge_matches_sklearn_per_output():
     X = rng.integers(0, 2, (60, 5)).astype(float)
     Y = rng.standard_normal((60, 3))
     w = rng.random(60)
-    coef, icpt = weighted_ridge(X, Y, w, alpha=1.0)
+    coef, icpt = weighted_ridge(X, Y, w, ridge_alpha=1.0)
     for j in range(3):
         ref = Ridge(alpha=1.0).fit(X, Y[:, j], sample_weight=w)
         np.testing.assert_allclose(coef[:, j], ref.coef_, atol=1e-10)
@@ -220,6 +226,20 @@ def test_pruned_clouds_are_the_same_clouds_at_every_min_count():
         word_clouds(pruned, top=11)
 
 
+@pytest.mark.parametrize(
+    "index", sorted((ASSETS_DIR / "wordclouds").glob("clouds-*.json")), ids=str
+)
+def test_shipped_corpora_are_found_under_their_settings(index):
+    # LimeSettings' field names are hashed into the file name and stored in the
+    # index: a renamed field would orphan the shipped clouds.
+    entry = json.loads(index.read_text())
+    corpus = CloudCorpus.load(index.with_name(entry["file"]))
+    assert corpus.settings == LimeSettings(**entry["settings"])
+    assert (
+        corpus_file(corpus.texts, corpus.encoder_id, corpus.settings) == (entry["file"])
+    )
+
+
 def test_a_shipped_corpus_is_read_when_nothing_is_cached(tmp_path, monkeypatch):
     monkeypatch.setenv("SPARSELENS_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(lime_clouds, "SHIPPED_DIR", tmp_path / "shipped")
@@ -317,6 +337,14 @@ def test_all_substitutions_and_the_batch_evaluation():
     assert row.counterfactual in ("an good movie", "an great movie") and row.flipped
     again, _ = evaluate_counterfactuals(texts, [sparse, dense], clouds, enc, seed=1)
     pd.testing.assert_frame_equal(table, again)  # seeded
+    rates = flip_rate_table(summary, ["sparse", "dense"])
+    assert rates.layer.tolist() == ["sparse", "dense"]
+    sparse_rates = rates.iloc[0]
+    assert sparse_rates["flip rate (both have a candidate)"] == pytest.approx(2 / 3)
+    assert (
+        sparse_rates["n"] == 3 and sparse_rates["paper"] == PAPER_FLIP_RATES["sparse"]
+    )
+    assert sparse_rates["95% CI"] == f"{lo:.3f}–{hi:.3f}"
 
 
 # ------------------------------------------------------------------ bias probe
@@ -359,7 +387,7 @@ def test_gamma_scores_and_errors_fixed_by_zeroing_the_top_feature():
     assert table.top_feature.tolist() == [1, 1]
     # Zeroing feature 1 gives c for row 1 (fixed) and a tie at 0 → a for row 2.
     assert table.fixed.tolist() == [True, True]
-    assert error_summary(table, 4)["share_fixed"] == 1.0
+    assert misclassification_summary(table, 4)["share_fixed"] == 1.0
     H2 = np.array([[0.1, 3.0, 2.9]])
     t2, _ = misclassifications(lay, H2, np.array([0]))
     assert not t2.fixed.iloc[0]  # zeroing b leaves c, not a
@@ -379,6 +407,9 @@ def test_confusion_against_shared_features():
     assert pairs.shared.tolist() == [2, 0, 1]
     assert pairs.confusion.iloc[0] > 0 and pairs.confusion.iloc[1] == 0
     assert corr["spearman"] == pytest.approx(1.0)
+    C = normalised_confusion(y, lay.predict(H), 3)
+    np.testing.assert_allclose(C.sum(axis=1), 1.0)
+    assert pairs.confusion.iloc[0] == max(C[0, 1], C[1, 0])
     with pytest.raises(ValueError, match="at least 3 classes"):
         confusion_vs_shared(layer(np.eye(2)), H[:, :2], y % 2)
 

@@ -213,3 +213,12 @@ def test_empty_or_mismatched_validation_is_refused():
         elastic_net_path(X, y, validation=(np.empty((0, X.shape[1])), []))
     with pytest.raises(ValueError, match="columns"):
         elastic_net_path(X, y, validation=(X[:, :3], y))
+
+
+def test_path_solver_lookup_names_the_choices():
+    from core.sparse_layers.glm.path import PATH_SOLVERS, path_solver
+
+    assert set(PATH_SOLVERS) == {"fista", "saga"}
+    assert path_solver("saga") is PATH_SOLVERS["saga"]
+    with pytest.raises(ValueError, match=r"Unknown solver 'cd'.*'fista', 'saga'"):
+        elastic_net_path(np.eye(3), [0, 1, 0], solver="cd")

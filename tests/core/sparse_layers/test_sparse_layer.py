@@ -16,7 +16,7 @@ from core.sparse_layers.glm import elastic_net_path
 from core.sparse_layers.glm.selection import (
     entry_order,
     select_sparse,
-    top_features,
+    top_weighted_features,
     topk_accuracy,
 )
 from core.sparse_layers.sparse_layer import (
@@ -64,7 +64,7 @@ def test_selection_is_the_sparsest_lambda_within_tolerance():
     # The informative features enter first.
     first = np.argsort(entry_order(path).min(axis=0))[:6]
     assert set(first) == set(range(6))
-    top = top_features(path, len(path) - 1, 0, 3)
+    top = top_weighted_features(path, len(path) - 1, 0, 3)
     assert set(top.feature) <= set(range(6)) and list(top.columns) == [
         "feature",
         "name",

@@ -1,4 +1,5 @@
-"""The add-data / add-texts / add-features / add-mimic / remove-data commands."""
+"""The datasets listing and the add-data / add-texts / add-features / add-mimic /
+remove-data commands."""
 
 from __future__ import annotations
 
@@ -11,6 +12,43 @@ from core.cli.main import main
 from core.data import dataset_names, load_dataset
 from core.data.user import mimic
 from tests.core.data.test_user import RANGES, _corpus, cohort_frame
+
+EXPECTED = {
+    "synthetic",
+    "icu_rhc",
+    "icu_physionet2012",
+    "adult",
+    "newsgroups",
+    "sst2",
+    "mr",
+    "toxic",
+    "digits",
+    "mnist",
+    "cifar10",
+    "breast_cancer",
+}
+
+
+def test_every_dataset_is_registered():
+    assert set(dataset_names()) == EXPECTED
+
+
+def test_datasets_json_lists_all_twelve_as_available(capsys):
+    assert main(["datasets", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {r["name"] for r in rows} == EXPECTED
+    for row in rows:
+        assert row["available"], row
+        assert row["task"] in {"binary", "multiclass"} and row["source"]
+        sizes = row["sizes"]
+        assert set(sizes) == {"train", "val", "test"} and min(sizes.values()) > 0
+        assert row["n_features"] > 0 or row["modality"] == "text"
+
+
+def test_datasets_table_without_loading(capsys, tmp_path):
+    assert main(["--data-dir", str(tmp_path), "datasets", "--no-load"]) == 0
+    out = capsys.readouterr().out
+    assert "synthetic" in out and "no: missing in" in out
 
 
 def test_add_data_registers_a_table_and_it_is_listed(tmp_path, capsys):

@@ -9,7 +9,6 @@ import pytest
 import torch
 
 from core.data import load_dataset
-from core.optim.prox import block_soft_threshold, soft_threshold
 from core.training.gradients import input_gradients, score_gradient
 from core.training.metrics import d_eff, surviving_features
 from core.training.models import build_model
@@ -91,33 +90,6 @@ def test_calibration_sets_the_initial_ratio():
     penalty.calibrate(model, x, ce.detach())
     term = penalty.term(model, x, model(x))
     assert term.item() == pytest.approx(0.25 * ce.item(), rel=1e-5)
-
-
-def test_soft_threshold_closed_form():
-    x = torch.tensor([-3.0, -0.5, 0.0, 0.2, 2.0])
-    torch.testing.assert_close(
-        soft_threshold(x, 1.0), torch.tensor([-2.0, 0.0, 0.0, 0.0, 1.0])
-    )
-
-
-def test_block_soft_threshold_gives_exact_zeros_and_satisfies_optimality():
-    gen = torch.Generator().manual_seed(0)
-    W = torch.randn(6, 7, generator=gen, dtype=torch.float64)
-    W[:, 5:] *= 0.01  # a small group that must vanish
-    group_of = torch.tensor([0, 0, 1, 2, 2, 3, 3])
-    t = torch.tensor([0.5, 0.3, 1.0, 0.4], dtype=torch.float64)
-    P = block_soft_threshold(W, group_of, t)
-    for g in range(4):
-        cols = (group_of == g).nonzero().flatten()
-        w, p = W[:, cols], P[:, cols]
-        norm = torch.linalg.vector_norm(w)
-        if norm <= t[g]:
-            assert (p == 0).all()
-        else:
-            # Closed form, and the optimality condition (W − P) = t · P / ‖P‖.
-            torch.testing.assert_close(p, (1 - t[g] / norm) * w)
-            torch.testing.assert_close(w - p, t[g] * p / torch.linalg.vector_norm(p))
-    assert (P[:, 5:] == 0).all()
 
 
 def test_d_eff_on_hand_made_gradients():

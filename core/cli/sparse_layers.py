@@ -1,5 +1,6 @@
-"""Command-line debugging through deep features: ``word-clouds``,
-``counterfactuals``, ``bias-probe`` and ``errors`` (Wong et al. 2021, §4)."""
+"""Sparse decision layers from the command line: fit a ``sparse-layer`` on
+deep features, then debug through it with ``word-clouds``, ``counterfactuals``,
+``bias-probe`` and ``errors`` (Wong et al. 2021, §4)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,10 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from core.threads import torch_threads
 
-
-def _bar(desc: str, unit: str):
-    bar = tqdm(total=1, desc=desc, unit=unit, leave=False)
+def _counter_bar(desc: str, unit: str, total: int = 1):
+    """A tqdm bar and the ``progress(done, total)`` callback that sets it."""
+    bar = tqdm(total=total, desc=desc, unit=unit, leave=False)
 
     def update(done: int, total: int) -> None:
         bar.total = total
@@ -25,17 +25,75 @@ def _bar(desc: str, unit: str):
     return bar, update
 
 
-def _settings(args: argparse.Namespace):
+# ------------------------------------------------------------------ the layer
+
+
+def cmd_sparse_layer(args: argparse.Namespace) -> int:
+    """``sparse-layer``: fit, select and store a sparse decision layer."""
+    from core.sparse_layers.sparse_layer import compute_sparse_layer
+
+    enc, encoded = _counter_bar("features", "text")
+    fit, fitted = _counter_bar("path", "λ", total=args.n_lambdas)
+    with enc, fit:
+        layer, _ = compute_sparse_layer(
+            args.dataset,
+            args.features,
+            alpha=args.alpha,
+            n_lambdas=args.n_lambdas,
+            eps=args.eps,
+            tol=args.tol,
+            tolerance=args.tolerance,
+            progress_features=encoded,
+            progress=fitted,
+        )
+    _print_layer(layer)
+    return 0
+
+
+def _print_layer(layer) -> None:
+    """The path's cost, the selected λ, both layers' accuracies, top-k shares."""
+    from core.sparse_layers.glm.selection import path_summary
+
+    path, i = layer.path, layer.selected
+    summary = path_summary(path)
+    d = path.diagnostics
+    print(
+        f"{layer.name}: {len(path)} λ in {d['seconds'].sum():.1f} s, "
+        f"{int(d['epochs'].sum())} epochs, largest relative gap {np.nanmax(d['gap']):.1e}"
+    )
+    print(
+        f"selected λ[{i}] = {path.lambdas[i]:.4g}: {int(path.active_features[i])} of "
+        f"{len(path.feature_names)} features, {int(path.nonzeros[i].sum())} weights; "
+        f"accuracy train {summary.train_accuracy[i]:.3f} val {summary.val_accuracy[i]:.3f} "
+        f"test {layer.test_accuracy[i]:.3f}"
+    )
+    dense = layer.dense_accuracy
+    print(
+        f"dense layer: accuracy train {dense['train']:.3f} val {dense['val']:.3f} "
+        f"test {dense['test']:.3f}"
+    )
+    for row in layer.topk:
+        print(
+            f"{row['layer']:>6} top-{row['k']}: all {row['all']:.3f} "
+            f"top-k {row['top_k']:.3f} rest {row['rest']:.3f}"
+        )
+
+
+# -------------------------------------------------------------- debugging it
+
+
+def _lime_settings(args: argparse.Namespace):
     from core.sparse_layers.debugging.lime_clouds import LimeSettings
 
     return LimeSettings(n_samples=args.samples, seed=args.seed)
 
 
-def _clouds(wb, args: argparse.Namespace):
-    """The layer's word clouds over ``--cloud-split`` (computed if not cached)."""
-    settings = _settings(args)
+def _word_clouds(wb, args: argparse.Namespace):
+    """The layer's word clouds over ``--cloud-split`` (computed if not cached),
+    with the corpus they came from and the seconds they took."""
+    settings = _lime_settings(args)
     limit = args.cloud_limit
-    bar, update = _bar(f"LIME word clouds ({args.cloud_split})", "sentence")
+    bar, update = _counter_bar(f"LIME word clouds ({args.cloud_split})", "sentence")
     start = time.perf_counter()
     with bar:
         corpus = wb.cloud_corpus(
@@ -48,12 +106,12 @@ def _clouds(wb, args: argparse.Namespace):
     )
 
 
-def _plain(value):
+def _json_ready(value):
     """JSON-ready: numpy scalars to Python, NaN to null (strict JSON)."""
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): _json_ready(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [_json_ready(v) for v in value]
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not np.isfinite(value):
@@ -61,10 +119,10 @@ def _plain(value):
     return value
 
 
-def _write(out: str, result: dict) -> None:
+def _write_json(out: str, result: dict) -> None:
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(_plain(result), indent=1, allow_nan=False))
+    path.write_text(json.dumps(_json_ready(result), indent=1, allow_nan=False))
     print(f"wrote {path}")
 
 
@@ -77,11 +135,13 @@ def _layer_name(args: argparse.Namespace) -> str:
 
 
 def cmd_word_clouds(args: argparse.Namespace) -> int:
+    """``word-clouds``: LIME word clouds of a text layer's features."""
     from core.sparse_layers.debugging.workbench import workbench
+    from core.threads import torch_threads
 
     with torch_threads(args.threads):
         wb = workbench(_layer_name(args))
-        corpus, clouds, seconds = _clouds(wb, args)
+        corpus, clouds, seconds = _word_clouds(wb, args)
     print(
         f"{wb.name}: LIME word clouds of {corpus.n_features} features over "
         f"{len(corpus.texts)} {args.cloud_split} sentences ({corpus.n_explained} "
@@ -96,7 +156,7 @@ def cmd_word_clouds(args: argparse.Namespace) -> int:
         neg = ", ".join(clouds.words(int(f), "negative")[:10])
         print(f"feature {f}: + {pos}\n{'':>{len(str(f)) + 9}}− {neg}")
     if args.out:
-        _write(
+        _write_json(
             args.out,
             {
                 "layer": wb.name,
@@ -118,18 +178,20 @@ def cmd_word_clouds(args: argparse.Namespace) -> int:
 
 
 def cmd_counterfactuals(args: argparse.Namespace) -> int:
+    """``counterfactuals``: flip rates of word-substitution counterfactuals."""
     from core.sparse_layers.debugging.counterfactuals import (
         PAPER_FLIP_RATES,
         evaluate_counterfactuals,
     )
     from core.sparse_layers.debugging.workbench import workbench
+    from core.threads import torch_threads
 
     with torch_threads(args.threads):
         wb = workbench(_layer_name(args))
         encoder, _ = wb.encoder()
-        _, clouds, cloud_seconds = _clouds(wb, args)
+        _, clouds, cloud_seconds = _word_clouds(wb, args)
         texts = wb.texts(args.split, args.limit)
-        bar, update = _bar("counterfactuals", "layer")
+        bar, update = _counter_bar("counterfactuals", "layer")
         start = time.perf_counter()
         with bar:
             table, summary = evaluate_counterfactuals(
@@ -158,6 +220,16 @@ def cmd_counterfactuals(args: argparse.Namespace) -> int:
         },
         "seconds": {"clouds": cloud_seconds, "counterfactuals": seconds},
     }
+    _print_flip_rates(summary, PAPER_FLIP_RATES)
+    _write_json(args.out, result)
+    csv = Path(args.out).with_suffix(".csv")
+    table.to_csv(csv, index=False)
+    print(f"wrote {csv}")
+    return 0
+
+
+def _print_flip_rates(summary: dict, paper: dict[str, float]) -> None:
+    """Each layer's flip rate with its interval, beside the paper's."""
     for name in ("sparse", "dense"):
         lo, hi = summary[f"{name}_flip_rate_ci"]
         print(
@@ -166,40 +238,20 @@ def cmd_counterfactuals(args: argparse.Namespace) -> int:
             f"sentences with a candidate in both layers; "
             f"{summary[f'{name}_flip_rate_own']:.3f} over its own "
             f"{summary[f'{name}_n_own']}, {summary[f'{name}_flip_rate_all']:.3f} over "
-            f"all {summary['n_sentences']}  (paper: {PAPER_FLIP_RATES[name]:.3f})"
+            f"all {summary['n_sentences']}  (paper: {paper[name]:.3f})"
         )
-    _write(args.out, result)
-    csv = Path(args.out).with_suffix(".csv")
-    table.to_csv(csv, index=False)
-    print(f"wrote {csv}")
-    return 0
 
 
 def cmd_bias_probe(args: argparse.Namespace) -> int:
-    from core.sparse_layers.debugging.bias import bias_probe, identity_words_in_clouds
-    from core.sparse_layers.debugging.lime_clouds import is_cached
+    """``bias-probe``: flips after appending a word to every text."""
+    from core.sparse_layers.debugging.bias import bias_probe
     from core.sparse_layers.debugging.workbench import workbench
+    from core.threads import torch_threads
 
     with torch_threads(args.threads):
         wb = workbench(_layer_name(args))
         encoder, encoder_id = wb.encoder()
-        found = None
-        # Clouds are computed when they choose the word; with --word they are
-        # only read (for the JSON's list of identity words) when cached.
-        cached = is_cached(
-            wb.texts(args.cloud_split, args.cloud_limit), encoder_id, _settings(args)
-        )
-        if args.word is None or cached:
-            _, clouds, _ = _clouds(wb, args)
-            found = identity_words_in_clouds(clouds, wb.layers["sparse"])
-        word = args.word
-        if word is None:
-            if found is None or found.empty:
-                raise ValueError(
-                    "no identity word is in the clouds of the sparse layer's features; "
-                    "give one with --word"
-                )
-            word = str(found.word.iloc[0])
+        word, found = _probe_word(wb, encoder_id, args)
         texts, labels = (
             wb.texts(args.split, args.limit),
             wb.labels(args.split, args.limit),
@@ -215,7 +267,7 @@ def cmd_bias_probe(args: argparse.Namespace) -> int:
     print(f"appending {word!r} ({args.position}) to {len(texts)} {args.split} texts")
     print(table.to_string(index=False, float_format="{:.3f}".format))
     if args.out:
-        _write(
+        _write_json(
             args.out,
             {
                 "layer": wb.name,
@@ -232,10 +284,36 @@ def cmd_bias_probe(args: argparse.Namespace) -> int:
     return 0
 
 
+def _probe_word(wb, encoder_id: str, args: argparse.Namespace):
+    """``--word``, or else the strongest identity word in the sparse layer's
+    clouds; with the identity words found there (None when not looked at)."""
+    from core.sparse_layers.debugging.bias import identity_words_in_clouds
+    from core.sparse_layers.debugging.lime_clouds import is_cached
+
+    found = None
+    # Clouds are computed when they choose the word; with --word they are
+    # only read (for the JSON's list of identity words) when cached.
+    cached = is_cached(
+        wb.texts(args.cloud_split, args.cloud_limit), encoder_id, _lime_settings(args)
+    )
+    if args.word is None or cached:
+        _, clouds, _ = _word_clouds(wb, args)
+        found = identity_words_in_clouds(clouds, wb.layers["sparse"])
+    if args.word is not None:
+        return args.word, found
+    if found is None or found.empty:
+        raise ValueError(
+            "no identity word is in the clouds of the sparse layer's features; "
+            "give one with --word"
+        )
+    return str(found.word.iloc[0]), found
+
+
 def cmd_errors(args: argparse.Namespace) -> int:
+    """``errors``: the layers' misclassifications and what fixes them."""
     from core.sparse_layers.debugging.misclassifications import (
         confusion_vs_shared,
-        error_summary,
+        misclassification_summary,
         misclassifications,
     )
     from core.sparse_layers.debugging.workbench import workbench
@@ -252,7 +330,7 @@ def cmd_errors(args: argparse.Namespace) -> int:
     }
     for name, lay in wb.layers.items():
         table, _ = misclassifications(lay, H, y)
-        summary = error_summary(table, len(y))
+        summary = misclassification_summary(table, len(y))
         result[name] = summary
         line = (
             f"{name:>6}: {summary['errors']} errors of {len(y)}; zeroing the top "
@@ -269,44 +347,23 @@ def cmd_errors(args: argparse.Namespace) -> int:
             )
         print(line)
     if args.out:
-        _write(args.out, result)
+        _write_json(args.out, result)
     return 0
 
 
-def add_commands(sub) -> None:
-    """Register the four debugging subcommands."""
+# ------------------------------------------------------------------ parsers
 
-    def common(p, *, clouds: bool = True, split: str = "test") -> None:
-        p.add_argument("--layer", help="stored layer (default: <dataset>-minilm)")
-        p.add_argument("--dataset", help="dataset whose <dataset>-minilm layer to use")
-        p.add_argument("--split", default=split, choices=("train", "val", "test"))
-        p.add_argument("--limit", type=int, help="first N sentences of the split only")
-        p.add_argument("--threads", type=int, help="torch threads (default: all cores)")
-        if clouds:
-            p.add_argument(
-                "--cloud-split", default="val", choices=("train", "val", "test")
-            )
-            p.add_argument(
-                "--cloud-limit",
-                type=int,
-                help="word clouds from the first N sentences only",
-            )
-            p.add_argument(
-                "--samples", type=int, default=500, help="LIME samples per sentence"
-            )
-            p.add_argument("--seed", type=int, default=0)
-            p.add_argument(
-                "--min-count",
-                type=int,
-                default=1,
-                help="leave rarer words out of the clouds",
-            )
+
+def add_commands(sub) -> None:
+    """Register ``sparse-layer``, ``word-clouds``, ``counterfactuals``,
+    ``bias-probe`` and ``errors`` on the ``sub`` subparsers."""
+    _add_sparse_layer_command(sub)
 
     p = sub.add_parser(
         "word-clouds",
         help="LIME word clouds of every deep feature of a text layer (Algorithm 2)",
     )
-    common(p)
+    _add_layer_options(p)
     p.add_argument("--show", type=int, default=5, help="features printed")
     p.add_argument("--out", help="JSON with the clouds of the sparse layer's features")
     p.add_argument(
@@ -322,7 +379,7 @@ def add_commands(sub) -> None:
         help="word-substitution counterfactuals (Algorithm 3): flip rates of the "
         "sparse and the dense layer",
     )
-    common(p)
+    _add_layer_options(p)
     p.add_argument("--out", required=True, help="JSON summary (+ a CSV beside it)")
     p.set_defaults(func=cmd_counterfactuals)
 
@@ -330,7 +387,7 @@ def add_commands(sub) -> None:
         "bias-probe",
         help="append a word to every text and count flipped predictions",
     )
-    common(p)
+    _add_layer_options(p)
     p.add_argument("--word", help="default: the strongest identity word in the clouds")
     p.add_argument("--position", default="end", choices=("end", "start"))
     p.add_argument("--out", help="JSON result")
@@ -341,7 +398,7 @@ def add_commands(sub) -> None:
         help="misclassifications: γ scores, errors fixed by zeroing the top feature, "
         "class confusion against shared features",
     )
-    common(p, clouds=False)
+    _add_layer_options(p, clouds=False)
     p.add_argument(
         "--index",
         type=int,
@@ -349,3 +406,55 @@ def add_commands(sub) -> None:
     )
     p.add_argument("--out", help="JSON result")
     p.set_defaults(func=cmd_errors)
+
+
+def _add_sparse_layer_command(sub) -> None:
+    p = sub.add_parser(
+        "sparse-layer",
+        help="fit an elastic-net path on deep features; store it with the selected "
+        "sparse layer and a dense layer",
+    )
+    p.add_argument("--dataset", required=True)
+    p.add_argument(
+        "--features",
+        default="minilm",
+        help="minilm (text datasets), raw (the dataset's own features, e.g. "
+        "registered deep features) or penultimate:<model id>",
+    )
+    p.add_argument("--alpha", type=float, default=0.99, help="L1 share of the penalty")
+    p.add_argument("--n-lambdas", type=int, default=100)
+    p.add_argument("--eps", type=float, default=1e-3, help="λ_min / λ_max")
+    p.add_argument("--tol", type=float, default=1e-4, help="relative duality gap")
+    p.add_argument(
+        "--tolerance",
+        type=float,
+        default=0.05,
+        help="selection: sparsest λ within this validation accuracy of the best",
+    )
+    p.set_defaults(func=cmd_sparse_layer)
+
+
+def _add_layer_options(p: argparse.ArgumentParser, *, clouds: bool = True) -> None:
+    """Which stored layer and split a debugging command reads, its torch
+    threads and, with ``clouds``, how its LIME word clouds are made."""
+    p.add_argument("--layer", help="stored layer (default: <dataset>-minilm)")
+    p.add_argument("--dataset", help="dataset whose <dataset>-minilm layer to use")
+    p.add_argument("--split", default="test", choices=("train", "val", "test"))
+    p.add_argument("--limit", type=int, help="first N sentences of the split only")
+    p.add_argument("--threads", type=int, help="torch threads (default: all cores)")
+    if not clouds:
+        return
+    p.add_argument("--cloud-split", default="val", choices=("train", "val", "test"))
+    p.add_argument(
+        "--cloud-limit",
+        type=int,
+        help="word clouds from the first N sentences only",
+    )
+    p.add_argument("--samples", type=int, default=500, help="LIME samples per sentence")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--min-count",
+        type=int,
+        default=1,
+        help="leave rarer words out of the clouds",
+    )

@@ -36,6 +36,10 @@ class Penalty:
 
     name = "none"
     needs_input_grad = False
+    #: How the user-set ``strength`` is written, and what it means (it is λ for
+    #: some penalties and a ratio for another, so labels must say which).
+    strength_symbol = ""
+    strength_meaning = "no penalty"
 
     def __init__(self, strength: float = 0.0):
         if not math.isfinite(strength) or strength < 0:
@@ -70,6 +74,8 @@ class L1Weights(Penalty):
     """λ_θ ‖θ‖₁ over every weight matrix and kernel (biases and norms excluded)."""
 
     name = "l1_weights"
+    strength_symbol = "λ_θ"
+    strength_meaning = "λ_θ, the weight of ‖θ‖₁ (summed over weight matrices)"
 
     def term(self, model, x, logits):
         return self.strength * weights_l1(model, as_tensor=True)
@@ -85,6 +91,8 @@ class InputGradientL1(Penalty):
 
     name = "grad_l1"
     needs_input_grad = True
+    strength_symbol = "r"
+    strength_meaning = "the ratio r of λ_∇ = r·CE₀/G₀, calibrated on the first batch"
 
     def __init__(self, strength: float = 0.0):
         super().__init__(strength)
@@ -133,6 +141,8 @@ class GroupLasso(Penalty):
     """
 
     name = "group_l1"
+    strength_symbol = "λ"
+    strength_meaning = "λ per √|g| of the proximal group-LASSO step"
 
     def __init__(
         self, strength: float = 0.0, groups: Mapping[str, Sequence[int]] | None = None
@@ -201,6 +211,17 @@ def make_penalty(
     if name == "group_l1":
         return GroupLasso(strength, groups)
     return PENALTIES[name](strength)
+
+
+def strength_label(name: str, strength: float) -> str:
+    """``name`` and its strength under the symbol it stands for, e.g. ``grad_l1 r=0.1``.
+
+    A name this version does not know (a card from another version) keeps the
+    plain word "strength".
+    """
+    penalty = PENALTIES.get(name)
+    symbol = penalty.strength_symbol if penalty else "strength"
+    return f"{name} {symbol}={strength:g}" if symbol else name
 
 
 def weights_l1(model: nn.Module, *, as_tensor: bool = False):

@@ -60,12 +60,6 @@ PENALTY_LABELS = {
     "grad_l1": "L1 on input gradients",
     "group_l1": "group LASSO on the first layer",
 }
-#: What the strength of each penalty means on this implementation's scale.
-STRENGTH_MEANING = {
-    "l1_weights": "λ_θ, the weight of ‖θ‖₁ (summed over weight matrices)",
-    "grad_l1": "the ratio r of λ_∇ = r·CE₀/G₀, calibrated on the first batch",
-    "group_l1": "λ per √|g| of the proximal group-LASSO step",
-}
 #: Architectures that read a dataset's flat feature matrix.
 FEATURE_ARCHITECTURES = ("linear", "mlp")
 #: Image sets and the architectures the paper (or this workbench) trains on them.

@@ -8,6 +8,7 @@ import streamlit as st
 
 from core.data import availability, dataset_names, get_spec
 from core.paths import data_home, models_dir
+from core.training.penalties import strength_label
 from core.training.store import StoredModel, list_models
 from dashboard.common import markdown, state
 
@@ -15,7 +16,7 @@ from dashboard.common import markdown, state
 def model_label(m: StoredModel) -> str:
     """How a stored model is named in pickers: ID, penalty and strength."""
     c = m.card
-    text = f"{c.model_id} · {c.penalty} λ={c.strength:g}"
+    text = f"{c.model_id} · {strength_label(c.penalty, c.strength)}"
     return f"{text} · shipped" if m.shipped else text
 
 

@@ -14,7 +14,7 @@ import streamlit as st
 from core.errors import SparseLensError
 from core.neural_lasso.table1 import ROWS
 from core.training.metrics import METRIC_LABELS
-from core.training.penalties import make_penalty
+from core.training.penalties import PENALTIES, make_penalty
 from core.training.store import check_new_model_id
 from core.training.train import TrainConfig, default_epochs, store_result, train
 from core.views import data as data_view
@@ -57,7 +57,7 @@ with st.form(state.TRAIN_FORM):
             step=default_strength / 10 or 0.01,
             format="%g",
             key=state.for_setting(state.TRAIN_STRENGTH, name, arch, penalty),
-            help=f"{models_view.STRENGTH_MEANING[penalty]}. Default: {source}.",
+            help=f"{PENALTIES[penalty].strength_meaning}. Default: {source}.",
         )
     if penalty == "group_l1":
         has_groups = not data_view.feature_groups_table(ds).empty

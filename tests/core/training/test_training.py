@@ -12,7 +12,14 @@ from core.data import load_dataset
 from core.training.gradients import input_gradients, score_gradient
 from core.training.metrics import d_eff, surviving_features
 from core.training.models import build_model
-from core.training.penalties import GroupLasso, InputGradientL1, L1Weights, make_penalty
+from core.training.penalties import (
+    PENALTIES,
+    GroupLasso,
+    InputGradientL1,
+    L1Weights,
+    make_penalty,
+    strength_label,
+)
 from core.training.store import list_models
 from core.training.train import (
     TrainConfig,
@@ -224,3 +231,23 @@ def test_validation_objective_is_cross_entropy_plus_penalties():
     assert validation_objective(model, X, y, [penalty]) == pytest.approx(
         expected, rel=1e-5
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "strength", "label"),
+    [
+        ("none", 0.0, "none"),
+        ("l1_weights", 0.003, "l1_weights λ_θ=0.003"),
+        ("grad_l1", 0.1, "grad_l1 r=0.1"),
+        ("group_l1", 0.03, "group_l1 λ=0.03"),
+        ("from_the_future", 2.0, "from_the_future strength=2"),
+    ],
+)
+def test_strength_label_names_what_the_strength_is(name, strength, label):
+    assert strength_label(name, strength) == label
+
+
+def test_every_penalty_says_what_its_strength_means():
+    for name, penalty in PENALTIES.items():
+        assert penalty.strength_meaning, name
+        assert bool(penalty.strength_symbol) == (name != "none"), name

@@ -78,9 +78,6 @@ def test_group_lasso_is_offered_only_where_features_have_columns():
     assert set(models_view.PENALTY_NAMES) == set(PENALTIES)
     assert models_view.penalties_for("mlp") == list(models_view.PENALTY_NAMES)
     assert "group_l1" not in models_view.penalties_for("cnn6")
-    assert set(models_view.STRENGTH_MEANING) == set(models_view.PENALTY_NAMES) - {
-        "none"
-    }
 
 
 def test_table1_strength_prefers_the_exact_row():

@@ -1,13 +1,25 @@
-"""Atomic file and folder writes: a crash leaves either the old state or the new."""
+"""Atomic file and folder writes: a crash leaves either the old state or the new.
+
+The temporary file or folder of a write sits beside its target, named
+``.<target>.<random>.part``, so that the final ``rename`` stays on one file
+system. It is created with the permissions the umask allows, like any other
+file: ``tempfile.mkstemp``/``mkdtemp`` would make it private (0600/0700), a
+protection meant for a shared ``/tmp`` that here would only carry over to the
+finished file and hide a shared store from the accounts the umask lets read it.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import secrets
 import shutil
-import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+
+#: The suffix of an unfinished write; owners of a folder sweep leftovers by it.
+PART_SUFFIX = ".part"
 
 
 def _fsync_dir(path: Path) -> None:
@@ -19,19 +31,31 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
+def _create_beside(target: Path, make: Callable[[Path], None]) -> Path:
+    """A new ``.<target>.<random>.part`` beside ``target``, made by ``make``."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}{PART_SUFFIX}")
+        try:
+            make(tmp)
+        except FileExistsError:  # 2**32 names: only another writer's, try again
+            continue
+        return tmp
+
+
+def _new_file(path: Path) -> None:
+    # 0o666 & ~umask, as open() would; O_EXCL never reuses another writer's file.
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+
+
 @contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; move it into place on success.
 
     The temporary file is removed when the block raises (or is interrupted), so
-    ``target`` never exists half-written.
+    ``target`` never exists half-written. An existing ``target`` is replaced.
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.", suffix=".part"
-    )
-    os.close(fd)
-    tmp_path = Path(tmp)
+    tmp_path = _create_beside(target, _new_file)
     try:
         yield tmp_path
         with open(tmp_path, "rb+") as fh:
@@ -47,11 +71,14 @@ def atomic_dir(target: Path) -> Iterator[Path]:
     """Yield a temporary folder beside ``target``; rename it into place on success.
 
     ``target`` must not exist yet. On failure the temporary folder is deleted.
+
+    Raises
+    ------
+    FileExistsError
+        ``target`` appeared while the block ran (another writer finished
+        first); its contents are left as that writer made them.
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(
-        tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    )
+    tmp = _create_beside(target, os.mkdir)  # 0o777 & ~umask
     try:
         yield tmp
         for child in tmp.iterdir():
@@ -59,7 +86,18 @@ def atomic_dir(target: Path) -> Iterator[Path]:
                 continue
             with open(child, "rb") as fh:
                 os.fsync(fh.fileno())
-        os.rename(tmp, target)
+        # rename() would silently replace an empty folder, and fails with
+        # ENOTEMPTY (or EEXIST) on a full one: both mean someone else got there.
+        if target.exists():
+            raise FileExistsError(errno.EEXIST, "already exists", str(target))
+        try:
+            os.rename(tmp, target)
+        except OSError as exc:
+            if exc.errno in (errno.EEXIST, errno.ENOTEMPTY):
+                raise FileExistsError(
+                    errno.EEXIST, "already exists", str(target)
+                ) from exc
+            raise
         _fsync_dir(target.parent)
     finally:
         if tmp.exists():

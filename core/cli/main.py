@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; bad input is a message on stderr and exit status 2.
+    """Run one command; a failure is a one-line message on stderr, no traceback.
 
     Parameters
     ----------
@@ -55,16 +55,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        The exit status: 0 on success, 2 for a :class:`SparseLensError` or
-        ``ValueError`` (its message printed, no traceback), 130 when interrupted.
+        The exit status: 0 on success; 1 when the command fails with a
+        :class:`SparseLensError`, ``ValueError`` or ``OSError`` (bad input, a
+        bad or unreadable file, a full disk); 2 for arguments the parser
+        refuses (argparse's own status); 130 when interrupted.
     """
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (SparseLensError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    except (SparseLensError, ValueError, OSError) as exc:
+        # One line even when the message quotes data holding line breaks.
+        print(f"error: {' '.join(str(exc).splitlines())}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -26,11 +27,20 @@ def _epoch_bar(total: int, desc: str):
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    """``train``: train one model and store it with its card."""
+    """``train``: train one model and store it with its card.
+
+    The ID (``--id`` or a generated one) and the store are checked before the
+    dataset is loaded, so a taken ID or a read-only store fails in seconds.
+    """
     from core.data import load_dataset
     from core.training.penalties import make_penalty
+    from core.training.store import check_can_store, default_model_id
     from core.training.train import TrainConfig, store_result, train
 
+    model_id = args.id or default_model_id(
+        args.dataset, args.model, args.penalty, args.seed
+    )
+    store = check_can_store(model_id, args.store)
     ds = load_dataset(args.dataset, args.data_dir)
     groups = ds.feature_groups if args.groups == "dataset" else None
     penalty = make_penalty(args.penalty, args.strength, groups=groups)
@@ -38,7 +48,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     bar, progress = _epoch_bar(config.resolved(ds.name, args.model).epochs, args.model)
     with bar:
         result = train(ds, args.model, [penalty], config, progress=progress)
-    stored = store_result(result, ds, model_id=args.id, store=args.store)
+    stored = store_result(result, ds, model_id=model_id, store=store)
     metrics = " ".join(f"{k}={v:.4g}" for k, v in result.test_metrics.items())
     print(f"stored {stored.card.model_id} in {stored.path.parent}")
     print(f"test: {metrics} (best epoch {result.best_epoch} of {len(result.history)})")
@@ -46,13 +56,19 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    """``models``: the stored models, from the Models page's table."""
+    """``models``: the stored models, from the Models page's table.
+
+    A folder whose card cannot be read is named on stderr and left out.
+    """
     import pandas as pd
 
-    from core.training.store import list_models
+    from core.training.store import scan_models
     from core.views.models import models_table
 
-    models = list_models(args.dataset)
+    listing = scan_models(args.dataset)
+    for message in listing.skipped:
+        print(f"warning: {message}", file=sys.stderr)
+    models = listing.models
     if args.json:
         cards = [
             {**m.card.__dict__, "path": str(m.path), "shipped": m.shipped}

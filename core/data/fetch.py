@@ -7,7 +7,14 @@ parsed). A missing file is downloaded to a temporary name, verified, and only
 then moved into place, so an interrupted download leaves nothing behind.
 
 A file whose source publishes no checksum is verified against the one recorded
-the first time it was downloaded (``checksums.json`` in the data home).
+the first time it was downloaded (``checksums.json`` in the data home). An
+unreadable ``checksums.json`` is never overwritten: the download is kept
+unverified and unrecorded, with a warning naming the file.
+
+A download has two limits: each socket operation (connecting, one read) waits
+at most 60 s, and the whole download at most ``deadline`` seconds (the
+``deadline`` keyword of :func:`ensure`, else ``SPARSELENS_DOWNLOAD_DEADLINE``,
+else one hour), so a server that trickles bytes cannot hold a load forever.
 
 ``SPARSELENS_MIRROR_URL`` replaces every canonical URL by
 ``<mirror>/<path in data home>``: an institutional mirror, or a local test server.
@@ -18,8 +25,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 import urllib.error
 import urllib.request
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +40,11 @@ from core.paths import DATA_ENV, writable_dir
 
 MIRROR_ENV = "SPARSELENS_MIRROR_URL"
 CHECKSUM_FILE = "checksums.json"
+DEADLINE_ENV = "SPARSELENS_DOWNLOAD_DEADLINE"
+#: Seconds a whole download may take unless ``DEADLINE_ENV`` says otherwise.
+DEFAULT_DEADLINE = 3600.0
+#: Seconds one socket operation (connect, one read) may wait.
+SOCKET_TIMEOUT = 60.0
 _CHUNK = 1 << 20
 
 
@@ -66,16 +80,35 @@ def find(file: RemoteFile, home: Path) -> Path | None:
     return path if path.is_file() else None
 
 
-def ensure(file: RemoteFile, home: Path, *, download: bool = True) -> Path:
+def ensure(
+    file: RemoteFile,
+    home: Path,
+    *,
+    download: bool = True,
+    deadline: float | None = None,
+) -> Path:
     """Return the local path of ``file``, downloading it when it is missing.
+
+    Parameters
+    ----------
+    file : RemoteFile
+    home : path
+        The data home.
+    download : bool
+        Download the file when it is missing.
+    deadline : float, optional
+        Seconds the whole download may take; default ``SPARSELENS_DOWNLOAD_DEADLINE``
+        or :data:`DEFAULT_DEADLINE`.
 
     Raises
     ------
     DataUnavailableError
-        The file is missing and downloading is off or failed; the message names
-        the file, its source and how to provide it.
+        The file is missing and downloading is off, failed or ran past the
+        deadline; the message names the file, its source and how to provide it.
     DataHomeError
         The data home cannot be written to.
+    ValueError
+        ``deadline`` or ``SPARSELENS_DOWNLOAD_DEADLINE`` is not a positive number.
     """
     found = find(file, home)
     if found is not None:
@@ -83,11 +116,12 @@ def ensure(file: RemoteFile, home: Path, *, download: bool = True) -> Path:
     target = home / file.path
     if not download:
         raise DataUnavailableError(_missing_message(file, target, "downloading is off"))
+    seconds = _deadline(deadline)
     writable_dir(target.parent, "data home", DATA_ENV)
     url = file.source_url()
     try:
         with atomic_path(target) as tmp:
-            _download(url, tmp, label=file.path)
+            _download(url, tmp, label=file.path, deadline=seconds)
             _verify(file, tmp, home)
     except (urllib.error.URLError, OSError, TimeoutError) as exc:
         reason = getattr(exc, "reason", None) or exc
@@ -104,10 +138,30 @@ def _missing_message(file: RemoteFile, target: Path, why: str) -> str:
     )
 
 
-def _download(url: str, dest: Path, *, label: str) -> None:
+def _deadline(seconds: float | None) -> float:
+    """``seconds``, else the environment's deadline, else the default; checked."""
+    where = "deadline"
+    if seconds is None:
+        where = DEADLINE_ENV
+        seconds = os.environ.get(DEADLINE_ENV) or DEFAULT_DEADLINE
+    try:
+        value = float(seconds)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise ValueError(
+            f"{where} must be a positive number of seconds, got {seconds!r}."
+        )
+    return value
+
+
+def _download(url: str, dest: Path, *, label: str, deadline: float) -> None:
     request = urllib.request.Request(url, headers={"User-Agent": "sparselens"})
+    end = time.monotonic() + deadline
     with (
-        urllib.request.urlopen(request, timeout=60) as response,
+        urllib.request.urlopen(
+            request, timeout=min(SOCKET_TIMEOUT, deadline)
+        ) as response,
         open(dest, "wb") as out,
     ):
         total = response.headers.get("Content-Length")
@@ -116,10 +170,17 @@ def _download(url: str, dest: Path, *, label: str) -> None:
         with tqdm(
             total=expected, unit="B", unit_scale=True, desc=label, leave=False
         ) as bar:
-            while chunk := response.read(_CHUNK):
+            # read1 returns what one socket read brings, so the deadline is
+            # checked even while a server trickles bytes.
+            while chunk := response.read1(_CHUNK):
                 out.write(chunk)
                 received += len(chunk)
                 bar.update(len(chunk))
+                if time.monotonic() > end:
+                    raise TimeoutError(
+                        f"the download took longer than {deadline:g} s ({received} "
+                        f"bytes received; set {DEADLINE_ENV} to allow more)"
+                    )
     if expected is not None and received != expected:
         raise OSError(f"connection closed after {received} of {expected} bytes")
 
@@ -145,6 +206,14 @@ def _verify(file: RemoteFile, path: Path, home: Path) -> None:
             )
         return
     recorded = _recorded_checksums(home)
+    if recorded is None:
+        warnings.warn(
+            f"{home / CHECKSUM_FILE} cannot be read, so {file.path} (SHA-256 {sha}) "
+            "is neither checked against an earlier download nor recorded; the file "
+            "is kept as it is. Repair or delete it to record checksums again.",
+            stacklevel=3,
+        )
+        return
     if file.path in recorded and recorded[file.path] != sha:
         raise DataCorruptError(
             f"Downloaded {file.path} has SHA-256 {sha}, but {recorded[file.path]} was "
@@ -156,12 +225,16 @@ def _verify(file: RemoteFile, path: Path, home: Path) -> None:
         tmp.write_text(json.dumps(recorded, indent=1, sort_keys=True))
 
 
-def _recorded_checksums(home: Path) -> dict[str, str]:
+def _recorded_checksums(home: Path) -> dict[str, str] | None:
+    """The recorded SHA-256 per file; None when the record exists but cannot be
+    read as an object of strings (it must then not be overwritten)."""
     path = home / CHECKSUM_FILE
-    if not path.is_file():
+    if not path.exists():
         return {}
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError):
-        return {}
-    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+        return None
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        return None
+    return data

@@ -9,7 +9,7 @@ solver:
   optionally ``predict``, the linear predictions both are computed from (a GLM's
   ``X βᵀ + β₀``); FISTA keeps them beside every iterate and extrapolates them
   with it, so a GLM multiplies by ``X`` once per step and once per gradient;
-- a penalty ``g`` (:class:`Penalty`): ``prox`` and ``value``, usually one of the
+- a penalty ``g`` (:class:`ProximalPart`): ``prox`` and ``value``, usually one of the
   pure functions of :mod:`core.optim.prox`;
 - a stopping test: ``stop(state) -> bool`` on a :class:`FistaState`, e.g.
   :class:`IterateChange` or a duality gap.
@@ -55,7 +55,7 @@ class SmoothPart(Protocol):
         """``∇f(x)``, shaped like ``x``; ``z`` are the predictions at ``x``."""
 
 
-class Penalty(Protocol):
+class ProximalPart(Protocol):
     """The non-smooth part ``g``."""
 
     def prox(self, v: Parts, step: torch.Tensor) -> Parts:
@@ -178,7 +178,7 @@ def relative_slack(fy: torch.Tensor, bound: torch.Tensor) -> torch.Tensor:
 
 def fista(
     smooth: SmoothPart,
-    penalty: Penalty,
+    penalty: ProximalPart,
     x0: torch.Tensor | Parts,
     *,
     lipschitz: torch.Tensor | float = 1.0,
@@ -209,7 +209,7 @@ def fista(
         ``value`` and ``gradient``; optional ``predict(x) -> z`` (default: ``z``
         is ``x``) and ``decrease_slack(f(y), bound) -> tensor of shape (B,)``.
         The bound is computed in the dtype of ``value``.
-    penalty : Penalty
+    penalty : ProximalPart
         ``prox`` and ``value``.
     x0 : tensor of shape (B, d), or tuple of tensors of shape (B, ...)
     lipschitz : float or tensor of shape (B,)
@@ -275,7 +275,7 @@ def fista(
 
 def _check_fista(
     smooth: SmoothPart,
-    penalty: Penalty,
+    penalty: ProximalPart,
     x0: torch.Tensor | Parts,
     n_iter: int,
     backtrack: float,

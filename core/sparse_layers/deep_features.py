@@ -15,8 +15,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -118,19 +120,55 @@ def sentence_embeddings(
     texts: Sequence[str], *, progress: Progress | None = None
 ) -> np.ndarray:
     """:func:`encode_sentences`, cached under the cache folder by the content
-    hash of the encoder and of every text."""
+    hash of the encoder and of every text.
+
+    A cache file that cannot be served (unreadable, truncated, zero-length, or
+    not a finite float32 array of shape (len(texts), 384)) is replaced by
+    embeddings computed again, with a warning naming it.
+    """
     h = hashlib.sha256(_model_digest().encode())
     for t in texts:
         h.update(t.encode("utf-8", "surrogatepass"))
         h.update(b"\0")
     path = cache_dir() / "embeddings" / f"minilm-{h.hexdigest()[:32]}.npy"
     if path.exists():
-        cached = np.load(path, allow_pickle=False)
-        if cached.shape == (len(texts), MINILM_DIM):
-            return cached
+        try:
+            return _cached_embeddings(path, len(texts))
+        except ValueError as exc:
+            warnings.warn(
+                f"Ignoring the MiniLM embedding cache {path}: {exc} It is "
+                "replaced by embeddings computed again.",
+                stacklevel=2,
+            )
     emb = encode_sentences(texts, progress=progress)
-    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-        np.save(fh, emb, allow_pickle=False)
+    try:  # replaces a damaged file too
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+            np.save(fh, emb, allow_pickle=False)
+    except OSError as exc:  # a read-only cache only costs speed
+        warnings.warn(
+            f"The MiniLM embedding cache {path} cannot be written ({exc}); the "
+            "embeddings will be computed on every load.",
+            stacklevel=2,
+        )
+    return emb
+
+
+def _cached_embeddings(path: Path, n: int) -> np.ndarray:
+    """The embeddings in ``path``; ValueError when it does not hold what
+    :func:`sentence_embeddings` writes for ``n`` texts."""
+    try:
+        emb = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:  # EOFError: zero-length
+        raise ValueError(f"it cannot be read ({exc}).") from exc
+    if not isinstance(emb, np.ndarray):  # an .npz archive
+        raise ValueError("it is an archive, not one array.")
+    if emb.dtype != np.float32 or emb.shape != (n, MINILM_DIM):
+        raise ValueError(
+            f"it holds {emb.dtype} of shape {emb.shape}, not float32 of shape "
+            f"{(n, MINILM_DIM)}."
+        )
+    if not np.isfinite(emb).all():
+        raise ValueError("it holds non-finite values.")
     return emb
 
 

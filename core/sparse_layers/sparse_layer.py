@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from core.atomic import atomic_dir
+from core.data import load_dataset
+from core.errors import SparseLensError
 from core.paths import ASSETS_DIR, layers_dir
 from core.sparse_layers.deep_features import FeatureSet, Progress, feature_set
 from core.sparse_layers.glm import ElasticNetPath, elastic_net_path
@@ -211,3 +213,15 @@ def load_layer(name: str) -> SparseLayer:
             "Compute one with `python -m core sparse-layer --dataset D --features F`."
         )
     return SparseLayer.load(layers[name])
+
+
+def class_names(layer: SparseLayer) -> tuple[str, ...]:
+    """The names of ``layer``'s classes, from the dataset it was fitted on.
+
+    The dataset may be gone or unreadable (a registered dataset deleted since):
+    the path's own class codes are used then, so a layer always has labels.
+    """
+    try:
+        return tuple(load_dataset(layer.dataset).class_names)
+    except (SparseLensError, ValueError, OSError):
+        return tuple(str(c) for c in layer.path.classes)

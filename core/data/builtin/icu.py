@@ -33,7 +33,7 @@ from core.data.featurize import (
 )
 from core.data.registry import DatasetSpec, register
 from core.data.splits import split_indices
-from core.data.types import Dataset
+from core.data.types import Dataset, Preprocessing
 from core.errors import DataCorruptError
 
 SEED = 0
@@ -140,18 +140,31 @@ def load_rhc_frame() -> pd.DataFrame:
     return frame
 
 
+#: How the patients are split, as recorded in ``info["split"]``.
+_SPLIT = {
+    "seed": SEED,
+    "val": 0.1,
+    "test": 0.2,
+    "stratified_on": "label and sepsis flag, whole cohort",
+    "grouped_by": "pid",
+}
+
+
 def _cohort_split(
     frame: pd.DataFrame, cohort: str
 ) -> tuple[pd.DataFrame, tuple[np.ndarray, ...]]:
     """The cohort's rows and their train / validation / test positions.
 
-    The whole cohort is split, stratified on label and sepsis, then restricted:
-    a sepsis patient lands in the same split under both cohorts.
+    The whole cohort is split by :data:`_SPLIT`, stratified on label and
+    sepsis, then restricted: a sepsis patient lands in the same split under
+    both cohorts.
     """
     y = _label(frame)
     sepsis = _sepsis(frame)
     pid = frame["pid"].to_numpy(np.int64)
-    parts = split_indices(y + 2 * sepsis, val=0.1, test=0.2, seed=SEED, groups=pid)
+    parts = split_indices(
+        y + 2 * sepsis, val=_SPLIT["val"], test=_SPLIT["test"], seed=SEED, groups=pid
+    )
     if cohort == "sepsis":
         parts = tuple(idx[sepsis[idx]] for idx in parts)
     rows = np.sort(np.concatenate(parts))
@@ -186,29 +199,32 @@ def _feature_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     return pd.concat([numeric, factors], axis=1), zero_weight
 
 
-def _build(files: dict, *, cohort: str) -> Dataset:
-    if cohort not in COHORTS:
-        raise ValueError(f"cohort must be one of {', '.join(COHORTS)}, got {cohort!r}")
-    frame, (tr, va, te) = _cohort_split(load_rhc_frame(), cohort)
-    pid = frame["pid"].to_numpy(np.int64)
-    event = frame["event"].to_numpy(np.int64)
-    time = frame["time"].to_numpy(np.int64)
-    y, sepsis = _label(frame), _sepsis(frame)
+def _model_inputs(
+    features: pd.DataFrame, tr: np.ndarray
+) -> tuple[
+    np.ndarray,
+    Preprocessing,
+    np.ndarray,
+    list[str],
+    dict[str, tuple[int, ...]],
+    np.ndarray,
+]:
+    """Encode, fill and scale ``features``, fitted on the training rows ``tr``.
 
-    features, zero_weight = _feature_frame(frame)
+    Returns
+    -------
+    X : array of shape (n_patients, n_features), float32
+    preprocessing : Preprocessing
+    imputed : array of shape (n_patients, n_features), bool
+    names : list of str
+    groups : dict of str to tuple of int
+    fill : array of shape (n_features,)
+        The training median each feature's missing values were filled with.
+    """
     X_raw, names, groups = encode_columns(
         features, list(FACTORS), missing_indicators=True
     )
     fill = fill_values(X_raw[tr], "median")
-    missing_counts = {
-        col: int(features[col].isna().sum())
-        for col in NUMERIC
-        if features[col].isna().any()
-    }
-    medians = {col: float(fill[names.index(col)]) for col in missing_counts}
-    codes = {col: NUMERIC[col][0] for col in NUMERIC}
-    units, ranges = units_and_ranges(codes)
-    units.update({n: "indicator" for n in names if n not in units})
     X, prep, imputed = scale_and_impute(
         X_raw,
         tr,
@@ -221,6 +237,57 @@ def _build(files: dict, *, cohort: str) -> Dataset:
             "fac_* one-hot"
         ),
     )
+    return X, prep, imputed, names, groups, fill
+
+
+def _missingness(
+    features: pd.DataFrame, names: list[str], fill: np.ndarray, zero_weight: int
+) -> dict[str, object]:
+    """The missing-value rule, counts per numeric column and their fill values.
+
+    Parameters
+    ----------
+    features : DataFrame
+        As returned by :func:`_feature_frame`.
+    names : list of str
+        Feature names, one per entry of ``fill``.
+    fill : array of shape (n_features,)
+        The training medians missing values were filled with.
+    zero_weight : int
+        How many weights of 0 were set to missing.
+    """
+    missing_counts = {
+        col: int(features[col].isna().sum())
+        for col in NUMERIC
+        if features[col].isna().any()
+    }
+    return {
+        "rule": (
+            "num_wtkilo1 == 0 means not recorded and is set to missing; "
+            "every numeric column with a missing value gets a "
+            "<column>_missing indicator and its missing values are "
+            "imputed with the training median"
+        ),
+        "missing_counts": missing_counts,
+        "train_medians": {col: float(fill[names.index(col)]) for col in missing_counts},
+        "wtkilo1_zero_as_missing": zero_weight,
+    }
+
+
+def _build(files: dict, *, cohort: str) -> Dataset:
+    if cohort not in COHORTS:
+        raise ValueError(f"cohort must be one of {', '.join(COHORTS)}, got {cohort!r}")
+    frame, (tr, va, te) = _cohort_split(load_rhc_frame(), cohort)
+    pid = frame["pid"].to_numpy(np.int64)
+    event = frame["event"].to_numpy(np.int64)
+    time = frame["time"].to_numpy(np.int64)
+    y, sepsis = _label(frame), _sepsis(frame)
+
+    features, zero_weight = _feature_frame(frame)
+    X, prep, imputed, names, groups, fill = _model_inputs(features, tr)
+    codes = {col: NUMERIC[col][0] for col in NUMERIC}
+    units, ranges = units_and_ranges(codes)
+    units.update({n: "indicator" for n in names if n not in units})
     splits = make_splits(
         (tr, va, te),
         y=y,
@@ -257,24 +324,8 @@ def _build(files: dict, *, cohort: str) -> Dataset:
                 ((event == 0) & (time <= HORIZON_DAYS)).sum()
             ),
             "sepsis_definition": f"primary disease category cat1 == {SEPSIS_CATEGORY!r}",
-            "split": {
-                "seed": SEED,
-                "val": 0.1,
-                "test": 0.2,
-                "stratified_on": "label and sepsis flag, whole cohort",
-                "grouped_by": "pid",
-            },
-            "missingness": {
-                "rule": (
-                    "num_wtkilo1 == 0 means not recorded and is set to missing; "
-                    "every numeric column with a missing value gets a "
-                    "<column>_missing indicator and its missing values are "
-                    "imputed with the training median"
-                ),
-                "missing_counts": missing_counts,
-                "train_medians": medians,
-                "wtkilo1_zero_as_missing": zero_weight,
-            },
+            "split": dict(_SPLIT),
+            "missingness": _missingness(features, names, fill, zero_weight),
             "long_names": {
                 **{c: NUMERIC[c][1] for c in NUMERIC},
                 **{c: FACTORS[c] for c in FACTORS},

@@ -46,7 +46,7 @@ from core.data.featurize import (
 from core.data.fetch import RemoteFile
 from core.data.registry import DatasetSpec, register
 from core.data.splits import split_indices
-from core.data.types import Dataset
+from core.data.types import Dataset, Preprocessing
 from core.errors import DataCorruptError
 
 SEED = 0
@@ -497,8 +497,8 @@ def _undersample(tr: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.sort(np.concatenate([tr[y[tr] == minority], keep_major]))
 
 
-def _missing_rates(frame: pd.DataFrame) -> dict[str, float]:
-    """The share of stays without a valid value, per variable."""
+def _missingness(frame: pd.DataFrame) -> dict[str, object]:
+    """The missing-value rule and each variable's share of stays without a value."""
     rates = {
         var: round(float((frame[f"{var}_count"] == 0).mean()), 4) for var in TIME_SERIES
     }
@@ -508,27 +508,53 @@ def _missing_rates(frame: pd.DataFrame) -> dict[str, float]:
             for var in ("Age", "Gender", "Height")
         }
     )
-    return rates
+    return {
+        "rule": (
+            "negative values (-1 marks a missing descriptor) and values outside "
+            "the plausible range are missing; a variable with no valid "
+            "measurement in 48 h has <var>_missing = 1, count 0 and its "
+            "summaries imputed with the training median (computed before "
+            "balancing); Age, Gender, Height likewise"
+        ),
+        "missing_rate": rates,
+    }
 
 
-def _build(files: dict, *, include_set_c: bool, balance: bool) -> Dataset:
-    frame, n_a, reports = _load_sets(files, bool(include_set_c))
-    use_c = len(reports) == 2
-    y = frame["death"].to_numpy(np.int64)
-    records = frame["record"].to_numpy(np.int64)
+#: How the stays are split, as recorded in ``info["split"]``.
+_SPLIT = {
+    "seed": SEED,
+    "val": 0.1,
+    "test": 0.2,
+    "of": "set a, grouped by RecordID; set c (if used) all in train",
+}
+
+
+def _split(frame: pd.DataFrame, n_a: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Set a (the first ``n_a`` stays) split by :data:`_SPLIT`, stratified on
+    the label and grouped by RecordID; every stay of set c goes to train."""
+    y_a = frame["death"].to_numpy(np.int64)[:n_a]
+    records_a = frame["record"].to_numpy(np.int64)[:n_a]
     tr, va, te = split_indices(
-        y[:n_a], val=0.1, test=0.2, seed=SEED, groups=records[:n_a]
+        y_a, val=_SPLIT["val"], test=_SPLIT["test"], seed=SEED, groups=records_a
     )
-    tr = np.concatenate([tr, np.arange(n_a, len(frame))])
+    return np.concatenate([tr, np.arange(n_a, len(frame))]), va, te
 
-    icu_in_a = bool(frame["ICUType"].iloc[:n_a].notna().any())
-    X_raw, names, groups, codes = _feature_matrix(frame, icu_in_a)
+
+def _model_inputs(
+    X_raw: np.ndarray, tr: np.ndarray
+) -> tuple[np.ndarray, Preprocessing, np.ndarray]:
+    """Robust scaling and median imputation fitted on the training rows ``tr``.
+
+    Raises
+    ------
+    DataCorruptError
+        A feature has no valid value in the training split.
+    """
     if np.isnan(X_raw[tr]).all(axis=0).any():
         raise DataCorruptError(
             "PhysioNet 2012: a variable has no valid value in the training split."
         )
-    # Scale and impute with the training split before any balancing.
-    X, prep, absent = scale_and_impute(
+    return scale_and_impute(
         X_raw,
         tr,
         scaling="robust",
@@ -540,13 +566,32 @@ def _build(files: dict, *, include_set_c: bool, balance: bool) -> Dataset:
             "scaling) plus a <var>_missing indicator"
         ),
     )
-    train_counts = np.bincount(y[tr], minlength=2).tolist()
-    if balance:
-        tr = _undersample(tr, y)
 
+
+def _units(
+    names: list[str], codes: dict[str, str]
+) -> tuple[dict[str, str], dict[str, tuple[float, float]]]:
+    """Units and normal ranges of the clinical features; counts and indicators."""
     units, ranges = units_and_ranges(codes)
     units.update({n: "count" for n in names if n.endswith("_count")})
     units.update({n: "indicator" for n in names if n not in units})
+    return units, ranges
+
+
+def _build(files: dict, *, include_set_c: bool, balance: bool) -> Dataset:
+    frame, n_a, reports = _load_sets(files, bool(include_set_c))
+    use_c = len(reports) == 2
+    y = frame["death"].to_numpy(np.int64)
+    records = frame["record"].to_numpy(np.int64)
+    tr, va, te = _split(frame, n_a)
+    icu_in_a = bool(frame["ICUType"].iloc[:n_a].notna().any())
+    X_raw, names, groups, codes = _feature_matrix(frame, icu_in_a)
+    # Scale and impute with the training split before any balancing.
+    X, prep, absent = _model_inputs(X_raw, tr)
+    train_counts = np.bincount(y[tr], minlength=2).tolist()
+    if balance:
+        tr = _undersample(tr, y)
+    units, ranges = _units(names, codes)
     splits = make_splits(
         (tr, va, te),
         y=y,
@@ -559,7 +604,6 @@ def _build(files: dict, *, include_set_c: bool, balance: bool) -> Dataset:
             "sofa": frame["sofa"].to_numpy(float),
         },
     )
-    n_total = len(frame)
     return Dataset(
         name="icu_physionet2012",
         task="binary",
@@ -579,14 +623,9 @@ def _build(files: dict, *, include_set_c: bool, balance: bool) -> Dataset:
         source="PhysioNet/CinC Challenge 2012 (https://physionet.org/content/challenge-2012/1.0.0/)",
         info={
             "label": "In-hospital_death from Outcomes-<set>.txt",
-            "sets": {"a": n_a, "c": n_total - n_a},
+            "sets": {"a": n_a, "c": len(frame) - n_a},
             "set_c_used": use_c,
-            "split": {
-                "seed": SEED,
-                "val": 0.1,
-                "test": 0.2,
-                "of": "set a, grouped by RecordID; set c (if used) all in train",
-            },
+            "split": dict(_SPLIT),
             "balance": bool(balance),
             "train_class_counts_before_balance": train_counts,
             "icu_type": (
@@ -594,16 +633,7 @@ def _build(files: dict, *, include_set_c: bool, balance: bool) -> Dataset:
                 if icu_in_a
                 else "dropped: no stay of set a has an ICUType descriptor in these files"
             ),
-            "missingness": {
-                "rule": (
-                    "negative values (-1 marks a missing descriptor) and values outside "
-                    "the plausible range are missing; a variable with no valid "
-                    "measurement in 48 h has <var>_missing = 1, count 0 and its "
-                    "summaries imputed with the training median (computed before "
-                    "balancing); Age, Gender, Height likewise"
-                ),
-                "missing_rate": _missing_rates(frame),
-            },
+            "missingness": _missingness(frame),
             "plausible_ranges": {k: list(v) for k, v in PLAUSIBLE.items()},
             "cleaning": reports,
             "clinical_variable": codes,

@@ -128,24 +128,7 @@ def read_adult(path: str | Path) -> tuple[pd.DataFrame, np.ndarray]:
         text = path.read_text(encoding="latin-1")
     except OSError as exc:
         raise DataCorruptError(f"Cannot read {path}: {exc}") from exc
-    rows: list[list[str]] = []
-    line_numbers: list[int] = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("|"):
-            continue
-        fields = [f.strip() for f in stripped.split(",")]
-        if len(fields) != len(ADULT_COLUMNS):
-            raise DataCorruptError(
-                f"{path}, line {lineno}: expected {len(ADULT_COLUMNS)} "
-                f"comma-separated fields, found {len(fields)}: {stripped[:80]!r}"
-            )
-        rows.append(fields)
-        line_numbers.append(lineno)
-    if not rows:
-        raise DataCorruptError(f"{path} holds no records")
-    raw = pd.DataFrame(rows, columns=list(ADULT_COLUMNS))
-    lines = np.asarray(line_numbers)
+    raw, lines = _adult_fields(path, text)
 
     def fail(mask: np.ndarray, what: str, column: str) -> None:
         i = int(np.flatnonzero(mask)[0])
@@ -170,6 +153,31 @@ def read_adult(path: str | Path) -> tuple[pd.DataFrame, np.ndarray]:
     if bad.any():
         fail(bad, f"unknown label (expected {' or '.join(ADULT_CLASSES)})", "income")
     return frame, y.to_numpy(dtype=np.int64)
+
+
+def _adult_fields(path: Path, text: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """The records' fields as strings, and the line number of each record.
+
+    Blank lines and ``|`` lines are skipped; a record with the wrong number of
+    fields, or a file with none, raises :class:`DataCorruptError`.
+    """
+    rows: list[list[str]] = []
+    line_numbers: list[int] = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("|"):
+            continue
+        fields = [f.strip() for f in stripped.split(",")]
+        if len(fields) != len(ADULT_COLUMNS):
+            raise DataCorruptError(
+                f"{path}, line {lineno}: expected {len(ADULT_COLUMNS)} "
+                f"comma-separated fields, found {len(fields)}: {stripped[:80]!r}"
+            )
+        rows.append(fields)
+        line_numbers.append(lineno)
+    if not rows:
+        raise DataCorruptError(f"{path} holds no records")
+    return pd.DataFrame(rows, columns=list(ADULT_COLUMNS)), np.asarray(line_numbers)
 
 
 def _build_adult(files: dict[str, Path]) -> Dataset:

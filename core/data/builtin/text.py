@@ -57,7 +57,7 @@ import io
 import re
 import tarfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -72,7 +72,7 @@ from core.data.featurize import fit_scaler, make_splits
 from core.data.fetch import RemoteFile
 from core.data.registry import DatasetSpec, register
 from core.data.splits import split_indices
-from core.data.types import Dataset, Split
+from core.data.types import Dataset, Preprocessing, Split
 from core.errors import DataCorruptError
 
 SEED = 0
@@ -274,6 +274,18 @@ def read_newsgroups_archive(
             f"{path} is not a complete 20news-bydate .tar.gz archive (failed after "
             f"{last}: {exc}). Delete it so that it is downloaded again."
         ) from exc
+    _check_every_folder(path, messages, groups)
+    order = {"train": 0, "test": 1}
+    messages.sort(
+        key=lambda m: (order[m["split"]], groups.index(m["group"]), m["article"])
+    )
+    return messages, sorted(skipped)
+
+
+def _check_every_folder(
+    path: Path, messages: list[dict[str, object]], groups: tuple[str, ...]
+) -> None:
+    """Raise unless every group has messages in both the train and test folder."""
     for split in ("train", "test"):
         for group in groups:
             if not any(m["split"] == split and m["group"] == group for m in messages):
@@ -281,11 +293,6 @@ def read_newsgroups_archive(
                     f"{path} has no messages in 20news-bydate-{split}/{group}/; "
                     "expected the 20news-bydate archive with one folder per newsgroup."
                 )
-    order = {"train": 0, "test": 1}
-    messages.sort(
-        key=lambda m: (order[m["split"]], groups.index(m["group"]), m["article"])
-    )
-    return messages, sorted(skipped)
 
 
 def strip_newsgroup_text(text: str) -> str:
@@ -333,6 +340,103 @@ def select_tfidf_words(
     return vectorizer, ranking, tuple(str(w) for w in vocabulary[ranking])
 
 
+def word_presence(
+    texts: Sequence[str],
+    train: np.ndarray,
+    n_words: int,
+    *,
+    cleaning: str = "",
+    document: str = "text",
+) -> tuple[np.ndarray, tuple[str, ...], Preprocessing]:
+    """Presence (0/1) of the words of largest summed TF-IDF weight on train.
+
+    The words are chosen by :func:`select_tfidf_words` from the training texts
+    only; every text then gets 1 for each kept word it contains, else 0.
+
+    Parameters
+    ----------
+    texts : sequence of str of length n_samples
+    train : array of int
+        The training rows, the only texts the words are chosen from.
+    n_words : int
+        How many words to keep at most.
+    cleaning : str
+        What was done to the texts beforehand, recorded first in the
+        preprocessing's description.
+    document : str
+        What one text is (``"message"``, ``"text"``), for the description.
+
+    Returns
+    -------
+    X : array of shape (n_samples, k), float32
+        ``k = min(n_words, vocabulary size)``; columns in the order of ``words``.
+    words : tuple of str of length k
+        By decreasing summed TF-IDF weight.
+    preprocessing : Preprocessing
+        Identity scaling that records how ``X`` was made.
+
+    Raises
+    ------
+    ValueError
+        The training texts hold no word of two or more letters
+        (scikit-learn's "empty vocabulary"); callers say which file.
+    """
+    vectorizer, columns, words = select_tfidf_words([texts[i] for i in train], n_words)
+    X = (vectorizer.transform(texts)[:, columns] > 0).toarray().astype(np.float32)
+    steps = (
+        f"the {len(words)} words with the largest summed TF-IDF weight over the "
+        f"training split; X = 1 where the word occurs in the {document}, else 0"
+    )
+    prep = fit_scaler(
+        X[train], "identity", f"{cleaning}; {steps}" if cleaning else steps
+    )
+    return X, words, prep
+
+
+def _newsgroups_split(
+    official_test: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """Train and validation from the bydate train folder (10 % stratified
+    validation), test from the bydate test folder."""
+    bydate_train = np.flatnonzero(~official_test)
+    tr_pos, va_pos, _ = split_indices(y[bydate_train], val=0.1, test=0.0, seed=SEED)
+    return bydate_train[tr_pos], bydate_train[va_pos], np.flatnonzero(official_test)
+
+
+def _newsgroups_info(
+    splits: dict[str, Split], messages: list[dict[str, object]], skipped: list[str]
+) -> dict[str, object]:
+    """The newsgroups record: counts, empty and restored messages, the choices."""
+    empty = {
+        name: int(sum(not t.strip() for t in s.texts or ()))
+        for name, s in splits.items()
+    }
+    return {
+        "counts": _counts(splits, NEWSGROUPS),
+        "empty_texts": empty,
+        "empty_texts_note": (
+            "messages with nothing left after header, footer and quote removal "
+            "are kept (their features are all zero)"
+        ),
+        "skipped_files": skipped,
+        "line_breaks_restored": int(sum(bool(m["restored"]) for m in messages)),
+        "line_breaks_note": (
+            "messages stored on one line with tabs for line breaks (the data "
+            "mirror's train folder) had the tabs turned back into line breaks "
+            "before header, footer and quote removal"
+        ),
+        "encoding": "latin-1",
+        "val": "stratified 10 % of the bydate train folder (seed 0)",
+        "test": "the bydate test folder",
+        "feature_selection": (
+            "TfidfVectorizer (scikit-learn defaults) fitted on the training "
+            "split only; words ranked by summed TF-IDF weight; feature order "
+            "is that ranking"
+        ),
+        "feature_order": "decreasing summed TF-IDF weight on train",
+    }
+
+
 def _build_newsgroups(files: dict[str, Path], *, n_features: int) -> Dataset:
     if not isinstance(n_features, int) or n_features < 1:
         raise ValueError(f"n_features must be a positive integer, got {n_features!r}")
@@ -341,34 +445,22 @@ def _build_newsgroups(files: dict[str, Path], *, n_features: int) -> Dataset:
     texts = [strip_newsgroup_text(str(m["text"])) for m in messages]
     y = np.array([NEWSGROUPS.index(m["group"]) for m in messages], dtype=np.int64)
     article = np.array([m["article"] for m in messages], dtype=np.int64)
-    official_test = np.array([m["split"] == "test" for m in messages])
-
-    bydate_train = np.flatnonzero(~official_test)
-    tr_pos, va_pos, _ = split_indices(y[bydate_train], val=0.1, test=0.0, seed=SEED)
-    tr, va, te = (
-        bydate_train[tr_pos],
-        bydate_train[va_pos],
-        np.flatnonzero(official_test),
+    tr, va, te = _newsgroups_split(
+        np.array([m["split"] == "test" for m in messages]), y
     )
-
     try:
-        vectorizer, columns, words = select_tfidf_words(
-            [texts[i] for i in tr], n_features
+        X, words, prep = word_presence(
+            texts,
+            tr,
+            n_features,
+            cleaning="headers, footers and quotes removed (scikit-learn)",
+            document="message",
         )
-    except ValueError as exc:  # scikit-learn: "empty vocabulary"
+    except ValueError as exc:
         raise DataCorruptError(
             f"{path}: no words are left in the training messages after header, "
             f"footer and quote removal ({exc}); expected the 20news-bydate archive."
         ) from exc
-    X = (vectorizer.transform(texts)[:, columns] > 0).toarray().astype(np.float32)
-    prep = fit_scaler(
-        X[tr],
-        "identity",
-        f"headers, footers and quotes removed (scikit-learn); the {len(words)} words "
-        "with the largest summed TF-IDF weight over the training split; "
-        "X = 1 where the word occurs in the message, else 0",
-    )
-
     splits = make_splits(
         (tr, va, te),
         y=y,
@@ -377,10 +469,6 @@ def _build_newsgroups(files: dict[str, Path], *, n_features: int) -> Dataset:
         texts=texts,
         meta={"article": article},
     )
-    empty = {
-        name: int(sum(not t.strip() for t in s.texts or ()))
-        for name, s in splits.items()
-    }
     return Dataset(
         name="newsgroups",
         task="binary",
@@ -395,30 +483,7 @@ def _build_newsgroups(files: dict[str, Path], *, n_features: int) -> Dataset:
             f"{len(words)} words with the largest summed TF-IDF weight on train."
         ),
         source=f"20 Newsgroups bydate archive ({_NEWS_ARCHIVE.url})",
-        info={
-            "counts": _counts(splits, NEWSGROUPS),
-            "empty_texts": empty,
-            "empty_texts_note": (
-                "messages with nothing left after header, footer and quote removal "
-                "are kept (their features are all zero)"
-            ),
-            "skipped_files": skipped,
-            "line_breaks_restored": int(sum(bool(m["restored"]) for m in messages)),
-            "line_breaks_note": (
-                "messages stored on one line with tabs for line breaks (the data "
-                "mirror's train folder) had the tabs turned back into line breaks "
-                "before header, footer and quote removal"
-            ),
-            "encoding": "latin-1",
-            "val": "stratified 10 % of the bydate train folder (seed 0)",
-            "test": "the bydate test folder",
-            "feature_selection": (
-                "TfidfVectorizer (scikit-learn defaults) fitted on the training "
-                "split only; words ranked by summed TF-IDF weight; feature order "
-                "is that ranking"
-            ),
-            "feature_order": "decreasing summed TF-IDF weight on train",
-        },
+        info=_newsgroups_info(splits, messages, skipped),
         **splits,
     )
 
@@ -642,50 +707,15 @@ def read_davidson_csv(path: Path) -> dict[str, object]:
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader, None)
-        if header is None:
-            raise DataCorruptError(
-                f"{path} is empty; expected a CSV with a header row."
-            )
-        missing = [
-            c or "(unnamed index)"
-            for c in (*_TOXIC_COLUMNS, "tweet")
-            if c not in header
-        ]
-        if missing:
-            raise DataCorruptError(
-                f"{path}, line 1: missing column(s) {', '.join(missing)}; expected the "
-                "header ',count,hate_speech,offensive_language,neither,class,tweet'."
-            )
-        where = {c: header.index(c) for c in (*_TOXIC_COLUMNS, "tweet")}
+        where = _davidson_columns(path, header)
         ints: dict[str, list[int]] = {c: [] for c in _TOXIC_COLUMNS}
         tweets: list[str] = []
         for row in reader:
-            line = reader.line_num
             if not row:
                 continue
-            if len(row) != len(header):
-                raise DataCorruptError(
-                    f"{path}, line {line}: {len(row)} fields, expected {len(header)} "
-                    f"({','.join(header)})."
-                )
-            for column in _TOXIC_COLUMNS:
-                value = row[where[column]].strip()
-                if not value.isdigit():
-                    raise DataCorruptError(
-                        f"{path}, line {line}, column {column or '(unnamed index)'!r}: "
-                        f"expected a non-negative integer, found {value!r}."
-                    )
-                ints[column].append(int(value))
-            if ints["class"][-1] not in (0, 1, 2):
-                raise DataCorruptError(
-                    f"{path}, line {line}, column 'class': expected 0 (hate speech), "
-                    f"1 (offensive) or 2 (neither), found {ints['class'][-1]}."
-                )
-            tweet = html.unescape(row[where["tweet"]])
-            if not tweet.strip():
-                raise DataCorruptError(
-                    f"{path}, line {line}, column 'tweet': expected a non-empty tweet."
-                )
+            values, tweet = _davidson_row(path, reader.line_num, row, header, where)
+            for column, value in zip(_TOXIC_COLUMNS, values, strict=True):
+                ints[column].append(value)
             tweets.append(tweet)
     except csv.Error as exc:
         raise DataCorruptError(
@@ -700,6 +730,63 @@ def read_davidson_csv(path: Path) -> dict[str, object]:
     out["tweet"] = tweets
     out["encoding"] = encoding
     return out
+
+
+def _davidson_columns(path: Path, header: list[str] | None) -> dict[str, int]:
+    """Each expected column's position in the header row."""
+    if header is None:
+        raise DataCorruptError(f"{path} is empty; expected a CSV with a header row.")
+    missing = [
+        c or "(unnamed index)" for c in (*_TOXIC_COLUMNS, "tweet") if c not in header
+    ]
+    if missing:
+        raise DataCorruptError(
+            f"{path}, line 1: missing column(s) {', '.join(missing)}; expected the "
+            "header ',count,hate_speech,offensive_language,neither,class,tweet'."
+        )
+    return {c: header.index(c) for c in (*_TOXIC_COLUMNS, "tweet")}
+
+
+def _davidson_row(
+    path: Path, line: int, row: list[str], header: list[str], where: dict[str, int]
+) -> tuple[list[int], str]:
+    """One data row's counts and class (in :data:`_TOXIC_COLUMNS` order) and its
+    tweet with HTML entities unescaped; ``line`` names it in error messages."""
+    if len(row) != len(header):
+        raise DataCorruptError(
+            f"{path}, line {line}: {len(row)} fields, expected {len(header)} "
+            f"({','.join(header)})."
+        )
+    values = []
+    for column in _TOXIC_COLUMNS:
+        value = row[where[column]].strip()
+        if not value.isdigit():
+            raise DataCorruptError(
+                f"{path}, line {line}, column {column or '(unnamed index)'!r}: "
+                f"expected a non-negative integer, found {value!r}."
+            )
+        values.append(int(value))
+    davidson_class = values[_TOXIC_COLUMNS.index("class")]
+    if davidson_class not in (0, 1, 2):
+        raise DataCorruptError(
+            f"{path}, line {line}, column 'class': expected 0 (hate speech), "
+            f"1 (offensive) or 2 (neither), found {davidson_class}."
+        )
+    tweet = html.unescape(row[where["tweet"]])
+    if not tweet.strip():
+        raise DataCorruptError(
+            f"{path}, line {line}, column 'tweet': expected a non-empty tweet."
+        )
+    return values, tweet
+
+
+def _balanced_rows(rows: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``rows`` with every class cut at random (seed 0) to the rarest's count."""
+    rng = np.random.default_rng(SEED)
+    per_class = [rows[y[rows] == k] for k in (0, 1)]
+    n_keep = min(len(p) for p in per_class)
+    kept = [rng.choice(p, size=n_keep, replace=False) for p in per_class]
+    return np.sort(np.concatenate(kept))
 
 
 def _build_toxic(files: dict[str, Path], *, balanced_test: bool) -> Dataset:
@@ -717,11 +804,7 @@ def _build_toxic(files: dict[str, Path], *, balanced_test: bool) -> Dataset:
     tr, va, te = split_indices(davidson, val=0.1, test=0.2, seed=SEED)
     dropped = 0
     if balanced_test:
-        rng = np.random.default_rng(SEED)
-        per_class = [te[y[te] == k] for k in (0, 1)]
-        n_keep = min(len(p) for p in per_class)
-        kept = [rng.choice(p, size=n_keep, replace=False) for p in per_class]
-        balanced = np.sort(np.concatenate(kept))
+        balanced = _balanced_rows(te, y)
         dropped = len(te) - len(balanced)
         te = balanced
     meta = {

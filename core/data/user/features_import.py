@@ -32,6 +32,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+import math
 import os
 import zipfile
 from dataclasses import dataclass
@@ -47,6 +48,9 @@ from core.errors import InvalidDataError
 
 SCALING = ("zscore", "robust", "identity")
 _SPLITS = ("train", "val", "test")
+_NPY_MAGIC = np.lib.format.MAGIC_PREFIX
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a zip, or an empty one
+_REMEDY = f"Raise {validate.MAX_MB_ENV}, or save fewer rows or the features as float32."
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,12 @@ def feature_arrays(dataset: str | Dataset) -> FeatureArrays:
 
 
 def _load_numpy(raw: bytes, what: str) -> dict[str, np.ndarray]:
-    """Arrays of a ``.npy`` (key ``X``) or ``.npz`` file, never unpickling."""
+    """Arrays of a ``.npy`` (key ``X``) or ``.npz`` file, never unpickling.
+
+    What the arrays declare is checked first (:func:`_check_declared`), so a
+    small file that would expand past the size limit is refused unread.
+    """
+    _check_declared(raw, what)
     try:
         loaded = np.load(io.BytesIO(raw), allow_pickle=False)
         if isinstance(loaded, np.ndarray):
@@ -116,16 +125,126 @@ def _load_numpy(raw: bytes, what: str) -> dict[str, np.ndarray]:
             return {k: npz[k] for k in npz.files}
     except ValueError as exc:
         if "pickle" in str(exc):
-            raise InvalidDataError(
-                f"{what} holds Python objects (pickled), which are never loaded. "
-                "Save numbers as a numeric array and names or texts as a str array "
-                "(np.asarray(names, dtype=str))."
-            ) from exc
+            raise InvalidDataError(_pickled(what)) from exc
         raise InvalidDataError(f"{what} is not a NumPy file ({exc}).") from exc
     except (OSError, EOFError, zipfile.BadZipFile) as exc:
         raise InvalidDataError(
             f"{what} is not a readable .npy/.npz file ({exc}); save it again."
         ) from exc
+
+
+def _pickled(what: str) -> str:
+    return (
+        f"{what} holds Python objects (pickled), which are never loaded. "
+        "Save numbers as a numeric array and names or texts as a str array "
+        "(np.asarray(names, dtype=str))."
+    )
+
+
+def _check_declared(raw: bytes, what: str) -> None:
+    """Refuse a ``.npy``/``.npz`` whose arrays would not fit the size limit.
+
+    The limit (:func:`~core.data.user.validate.max_upload_mb`) counts the bytes
+    the arrays take once read, not the file's (compressed) bytes: the shapes
+    and dtypes in the ``.npy`` headers and the uncompressed sizes in the zip
+    directory are checked before any array is allocated. Object arrays are
+    refused from their header, and a header declaring more data than its file
+    holds is refused as truncated.
+
+    Raises
+    ------
+    InvalidDataError
+        Naming the file, the array, its declared size and the limit.
+    """
+    limit = validate.max_upload_mb() * 1e6
+    if raw.startswith(_NPY_MAGIC):
+        _check_npy_header(io.BytesIO(raw), len(raw), what, "X", limit)
+    elif raw.startswith(_ZIP_MAGIC):
+        _check_npz(raw, what, limit)
+    # Anything else is neither; np.load says so.
+
+
+def _check_npz(raw: bytes, what: str, limit: float) -> None:
+    """The zip directory's uncompressed sizes, then each member's header.
+
+    Every array's data must fit in its member (:func:`_check_npy_header`), so
+    the members' total bounds what all the arrays take once read.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+            members = zf.infolist()
+            unpacked = sum(m.file_size for m in members)
+            if unpacked > limit:
+                raise InvalidDataError(
+                    f"{what} unpacks to {_size(unpacked)} ({_size(len(raw))} "
+                    f"compressed), over the {_size(limit)} limit. " + _REMEDY
+                )
+            for member in members:
+                # np.load returns a member without the .npy magic as raw bytes,
+                # which its uncompressed size above already counted.
+                with zf.open(member) as fh:
+                    if fh.read(len(_NPY_MAGIC)) != _NPY_MAGIC:
+                        continue
+                key = member.filename.removesuffix(".npy")
+                with zf.open(member) as fh:
+                    _check_npy_header(fh, member.file_size, what, key, limit)
+    # RuntimeError: an encrypted member; NotImplementedError: an unknown
+    # compression method.
+    except (
+        OSError,
+        EOFError,
+        zipfile.BadZipFile,
+        RuntimeError,
+        NotImplementedError,
+    ) as exc:
+        raise InvalidDataError(
+            f"{what} is not a readable .npz file ({exc}); save it again."
+        ) from exc
+
+
+def _check_npy_header(fh, file_bytes: int, what: str, key: str, limit: float) -> None:
+    """Refuse an array by its ``.npy`` header alone: objects, size, truncation."""
+    fmt = np.lib.format
+    try:
+        version = fmt.read_magic(fh)
+        if version == (1, 0):
+            shape, _, dtype = fmt.read_array_header_1_0(fh)
+        elif version == (2, 0):
+            shape, _, dtype = fmt.read_array_header_2_0(fh)
+        else:
+            raise ValueError(f".npy format version {version} is not supported")
+    except ValueError as exc:
+        raise InvalidDataError(
+            f"{what}: array {key!r} has no valid .npy header ({exc}); save it again "
+            "with np.save or np.savez."
+        ) from exc
+    if dtype.hasobject:
+        raise InvalidDataError(_pickled(what))
+    if any(d < 0 for d in shape):
+        raise InvalidDataError(
+            f"{what}: array {key!r} declares the impossible shape {shape}."
+        )
+    n_bytes = math.prod(shape) * dtype.itemsize
+    if n_bytes > limit:
+        raise InvalidDataError(
+            f"{what}: array {key!r} declares shape {shape} of {dtype}, "
+            f"{_size(n_bytes)} once read, over the {_size(limit)} limit. " + _REMEDY
+        )
+    held = file_bytes - fh.tell()
+    if n_bytes > held:
+        raise InvalidDataError(
+            f"{what}: array {key!r} declares shape {shape} of {dtype} "
+            f"({_size(n_bytes)}) but the file holds {_size(max(held, 0))} of data; "
+            "it is truncated or damaged. Save it again."
+        )
+
+
+def _size(n_bytes: float) -> str:
+    """``"800 GB"``, ``"1.17 MB"``, ``"72 bytes"``: decimal units, as the limit."""
+    for unit, scale in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6)):
+        if n_bytes >= scale:
+            return f"{n_bytes / scale:,.3g} {unit}"
+    return f"{int(n_bytes):,} bytes"
 
 
 def _matrix(X: np.ndarray, what: str) -> np.ndarray:
@@ -223,7 +342,12 @@ def _read(
             raw, name, labels_source, labels_filename
         )
     else:
-        table = read_table(source, filename, progress=part_of(progress, 0, 0.6))
+        table = read_table(
+            source,
+            filename,
+            progress=part_of(progress, 0, 0.6),
+            max_columns=validate.MAX_FEATURE_COLUMNS,
+        )
         X, label_table, names, texts, extras = _read_feature_table(
             table, name, target, text_column, id_column
         )
@@ -355,6 +479,53 @@ def _carve(y: np.ndarray, seed: int, what: str):
     return tr, va
 
 
+def _split(
+    y: np.ndarray,
+    ids: np.ndarray,
+    extras: dict,
+    seed: int,
+    what: str,
+    warnings: list[str],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """Train, validation and test rows: the file's own split, or a stratified
+    one grouped by ``ids`` when some repeat; and whether it was grouped."""
+    n = len(ids)
+    grouped = (
+        ids.dtype.kind in "US"
+        and len(set(ids.tolist())) < n
+        or ids.dtype.kind in "iu"
+        and np.unique(ids).size < n
+    )
+    if "split" in extras:
+        tr, va, te = _given_split(np.asarray(extras["split"]), y, seed, what)
+    else:
+        groups = ids if grouped else None
+        tr, va, te = labels.split(
+            y, groups, val=0.1, test=0.2, seed=seed, what=what, warnings=warnings
+        )
+    return tr, va, te, bool(grouped)
+
+
+def _info(
+    scaling: str, given_split: bool, seed: int, grouped: bool, warnings: list[str]
+) -> dict:
+    """The dataset's record of how it was made."""
+    return {
+        "kind": "precomputed features",
+        "scaling": scaling,
+        "split": "given in the file"
+        if given_split
+        else (
+            f"stratified 70/10/20, seed {seed}" + (", grouped by id" if grouped else "")
+        ),
+        "elastic_net": (
+            "core.data.user.feature_arrays(name) returns X_train, y_train, "
+            "X_val, y_val, X_test, y_test for an elastic-net path"
+        ),
+        "warnings": warnings,
+    }
+
+
 def build_features(
     X: np.ndarray,
     label_table: RawTable,
@@ -382,26 +553,14 @@ def build_features(
         width = len(str(d - 1))
         feature_names = [f"f{j:0{width}d}" for j in range(d)]
     ids = np.asarray(extras["ids"]) if "ids" in extras else np.arange(n, dtype=np.int64)
-    if (
-        ids.dtype.kind in "US"
-        and len(set(ids.tolist())) < n
-        or ids.dtype.kind in "iu"
-        and np.unique(ids).size < n
-    ):
-        groups = ids
-    else:
-        groups = None
-    if "split" in extras:
-        tr, va, te = _given_split(np.asarray(extras["split"]), y, seed, what)
-    else:
-        tr, va, te = labels.split(y, groups, val=0.1, test=0.2, seed=seed, what=what)
+    warnings: list[str] = []
+    tr, va, te, grouped = _split(y, ids, extras, seed, what, warnings)
     prep = fit_scaler(
         X[tr],
         scaling,
         f"precomputed features, {scaling} scaling fitted on the training split",
     )
     Xs = prep.transform(X)
-    warnings: list[str] = []
     n_formulas = sum(map(validate.is_formula, texts or ()))
     if n_formulas:
         warnings.append(
@@ -423,21 +582,7 @@ def build_features(
             + (", with raw texts." if texts is not None else ".")
         ),
         source="your file (see the manifest)",
-        info={
-            "kind": "precomputed features",
-            "scaling": scaling,
-            "split": "given in the file"
-            if "split" in extras
-            else (
-                f"stratified 70/10/20, seed {seed}"
-                + (", grouped by id" if groups is not None else "")
-            ),
-            "elastic_net": (
-                "core.data.user.feature_arrays(name) returns X_train, y_train, "
-                "X_val, y_val, X_test, y_test for an elastic-net path"
-            ),
-            "warnings": warnings,
-        },
+        info=_info(scaling, "split" in extras, seed, grouped, warnings),
         **make_splits((tr, va, te), y=y, ids=ids, X=Xs, texts=texts),
     )
     return dataset, warnings

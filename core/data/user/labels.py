@@ -8,6 +8,7 @@ import pandas as pd
 from core.data.splits import group_split_indices, split_indices
 from core.data.user.profile import strings
 from core.data.user.tables import RawTable
+from core.data.user.validate import describe_character, hidden_character
 from core.errors import InvalidDataError
 
 #: A user dataset needs at least this many rows, and each class this many.
@@ -53,7 +54,9 @@ def encode_labels(
         Missing labels (unless dropped), fewer than two classes, more than
         :data:`MAX_CLASSES`, or a class with fewer than :data:`MIN_PER_CLASS` rows.
     """
-    labels = strings(raw.frame[col])
+    # NFC: "café" typed (one é) and "café" decomposed (e + accent) look the
+    # same and are one class.
+    labels = strings(raw.frame[col]).str.normalize("NFC")
     missing = labels.isna().to_numpy()
     if missing.all():
         raise InvalidDataError(
@@ -78,6 +81,7 @@ def encode_labels(
             f"{raw.name}: the label column {col!r} has one class only "
             f"({distinct[0]!r}); a classifier needs at least two."
         )
+    _check_visible(raw, col, labels, distinct)
     if len(distinct) > MAX_CLASSES:
         raise InvalidDataError(
             f"{raw.name}: the label column {col!r} has {len(distinct)} distinct "
@@ -96,6 +100,21 @@ def encode_labels(
             "and test data all hold it. Merge or remove that class."
         )
     return y, tuple(str(c) for c in distinct), keep
+
+
+def _check_visible(
+    raw: RawTable, col: str, labels: pd.Series, distinct: list[str]
+) -> None:
+    """Refuse a class name holding a control or invisible format character."""
+    for name in distinct:
+        hidden = hidden_character(name)
+        if hidden is not None:
+            i = int(np.flatnonzero(labels.to_numpy() == name)[0])
+            raise InvalidDataError(
+                f"{raw.where(i)}: the label {name[:40]!r} of {col!r} holds "
+                f"{describe_character(hidden)}, an invisible character that changes "
+                "how the class name displays; remove it from the file."
+            )
 
 
 def example_ids(raw: RawTable, col: str | None, keep: np.ndarray) -> np.ndarray:
@@ -139,12 +158,17 @@ def split(
     test: float,
     seed: int,
     what: str,
+    warnings: list[str],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Stratified (and, with ``groups``, group-aware) split; each part holds data.
 
     Rows sharing a group go to one split
     (:func:`core.data.splits.group_split_indices`, which stratifies the groups
-    by their most common class).
+    by their most common class). Without groups, when the fractions leave a
+    split fewer rows than there are classes (49 classes of 3 rows: 20 % is 30
+    test rows), every class gives at least one row to validation and to test
+    instead (:func:`_per_class_split`), as each class's :data:`MIN_PER_CLASS`
+    rows allow, and a warning says so.
 
     Raises
     ------
@@ -156,13 +180,23 @@ def split(
         if groups is not None and np.unique(groups).size < len(y):
             tr, va, te = group_split_indices(y, groups, val=val, test=test, seed=seed)
         else:
+            groups = None
             tr, va, te = split_indices(y, val=val, test=test, seed=seed)
     except ValueError as exc:
-        raise InvalidDataError(
-            f"{what}: cannot split {len(y)} rows into training, validation "
-            f"({val:.0%}) and test ({test:.0%}) data with every class in each "
-            f"({exc}). Add rows, or merge rare classes."
-        ) from exc
+        if groups is not None:
+            raise InvalidDataError(
+                f"{what}: cannot split {np.unique(groups).size} groups into "
+                f"training, validation ({val:.0%}) and test ({test:.0%}) data with "
+                f"every class in each ({exc}). Add rows, or merge rare classes, or "
+                "choose no ID column."
+            ) from exc
+        tr, va, te = _per_class_split(y, val=val, test=test, seed=seed)
+        warnings.append(
+            f"{what}: {len(np.unique(y))} classes are too many for a "
+            f"{1 - val - test:.0%}/{val:.0%}/{test:.0%} split of {len(y)} rows to "
+            "hold each in every part, so each class gave at least one row to "
+            f"validation and to test: {len(tr)}/{len(va)}/{len(te)} rows."
+        )
     empty = [n for n, part in (("validation", va), ("test", te)) if part.size == 0]
     if empty or len(np.unique(y[tr])) < len(np.unique(y)):
         unit = "groups" if groups is not None else "rows"
@@ -171,6 +205,22 @@ def split(
             f"non-empty validation and test data; add rows, or choose no ID column."
         )
     return tr, va, te
+
+
+def _per_class_split(
+    y: np.ndarray, *, val: float, test: float, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each class's rows shuffled and cut by the fractions, at least one row to
+    each split with a positive fraction (a class has :data:`MIN_PER_CLASS`)."""
+    rng = np.random.default_rng(seed)
+    parts: tuple[list, list, list] = ([], [], [])
+    for k in np.unique(y):
+        rows = rng.permutation(np.flatnonzero(y == k))
+        n_te, n_va = (max(1, round(f * len(rows))) if f > 0 else 0 for f in (test, val))
+        parts[2].append(rows[:n_te])
+        parts[1].append(rows[n_te : n_te + n_va])
+        parts[0].append(rows[n_te + n_va :])
+    return tuple(np.sort(np.concatenate(p)) for p in parts)  # type: ignore[return-value]
 
 
 def balance(y: np.ndarray, idx: np.ndarray, seed: int) -> np.ndarray:

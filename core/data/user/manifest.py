@@ -21,7 +21,6 @@ import os
 import shutil
 import time
 import uuid
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,31 +119,59 @@ def register(
     with atomic_dir(staged) as tmp:
         cache.dump(dataset, tmp)
         files = {f: _sha256(tmp / f) for f in _FILES}
-        content = hashlib.sha256(
-            "".join(f"{f}:{files[f]}\n" for f in _FILES).encode()
-        ).hexdigest()
-        manifest = {
-            "format": FORMAT,
-            "name": name,
-            "kind": kind,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "sparselens": __version__,
-            "task": dataset.task,
-            "modality": dataset.modality,
-            "summary": summary_of(dataset, source),
-            "class_names": list(dataset.class_names),
-            "n_features": dataset.n_features,
-            "sizes": {k: len(s) for k, s in dataset.splits.items()},
-            "source": source,
-            "options": options,
-            "warnings": list(warnings or []),
-            "files": files,
-            "content_sha256": content,
-        }
+        manifest = _manifest(dataset, kind, source, options, warnings, files)
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2))
+    _move_into_place(staged, final)
+    _listing.cache_clear()
+    if progress is not None:
+        progress(1.0, f"registered {name}")
+    return Registered(name, final, manifest)
+
+
+def _manifest(
+    dataset: Dataset,
+    kind: str,
+    source: dict,
+    options: dict,
+    warnings: list[str] | None,
+    files: dict[str, str],
+) -> dict:
+    """The manifest of a dataset whose stored ``files`` have these digests."""
+    content = hashlib.sha256(
+        "".join(f"{f}:{files[f]}\n" for f in _FILES).encode()
+    ).hexdigest()
+    return {
+        "format": FORMAT,
+        "name": dataset.name,
+        "kind": kind,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "sparselens": __version__,
+        "task": dataset.task,
+        "modality": dataset.modality,
+        "summary": summary_of(dataset, source),
+        "class_names": list(dataset.class_names),
+        "n_features": dataset.n_features,
+        "sizes": {k: len(s) for k, s in dataset.splits.items()},
+        "source": source,
+        "options": options,
+        "warnings": list(warnings or []),
+        "files": files,
+        "content_sha256": content,
+    }
+
+
+def _move_into_place(staged: Path, final: Path) -> None:
+    """Rename the staged folder to ``final``, swapping out a replaced one.
+
+    Raises
+    ------
+    InvalidDataError
+        A rename failed (e.g. a concurrent registration of the name); the
+        staged folder is removed.
+    """
     try:
         if final.exists():  # replace: swap, then remove the old folder
-            trash = home / f".{name}.{uuid.uuid4().hex[:8]}.old"
+            trash = final.parent / f".{final.name}.{uuid.uuid4().hex[:8]}.old"
             os.rename(final, trash)
             os.rename(staged, final)
             shutil.rmtree(trash, ignore_errors=True)
@@ -153,13 +180,9 @@ def register(
     except OSError as exc:
         shutil.rmtree(staged, ignore_errors=True)
         raise InvalidDataError(
-            f"Could not register {name!r} ({exc.strerror or exc}); another "
+            f"Could not register {final.name!r} ({exc.strerror or exc}); another "
             "registration of that name may have been under way. Try again."
         ) from exc
-    _listing.cache_clear()
-    if progress is not None:
-        progress(1.0, f"registered {name}")
-    return Registered(name, final, manifest)
 
 
 def summary_of(ds: Dataset, source: dict) -> str:
@@ -250,7 +273,7 @@ def load(name: str) -> Dataset:
             )
     try:
         return cache.load(entry.folder)
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+    except DataCorruptError as exc:
         raise DataCorruptError(
             f"{entry.folder} cannot be read ({exc}); {hint}."
         ) from exc

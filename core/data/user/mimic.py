@@ -112,35 +112,9 @@ def build_mimic(
         Missing columns, a label other than 0/1, a stay with two labels, or
         any error of :func:`~core.data.user.tabular_import.build_table`.
     """
+    _check_extract(raw)
+    raw, warnings = _age_in_years(raw)
     frame = raw.frame
-    missing = [c for c in (STAY, LABEL, *FEATURES) if c not in frame.columns]
-    if missing:
-        raise InvalidDataError(
-            f"{raw.name} lacks {len(missing)} column(s) of the Raghu et al. layout: "
-            f"{', '.join(missing[:12])}{' …' if len(missing) > 12 else ''}. Expected "
-            f"{STAY}, {LABEL} and the 47 features listed in the README."
-        )
-    label, _, bad = profile.numbers(frame[LABEL])
-    odd = np.flatnonzero(bad | ~np.isin(label, (0.0, 1.0)))
-    if odd.size:
-        raise InvalidDataError(
-            f"{raw.where(int(odd[0]))}: {LABEL} is {frame[LABEL].iloc[odd[0]]!r}; "
-            "expected 0 (survived) or 1 (died in hospital)."
-        )
-    stays = profile.strings(frame[STAY])
-    per_stay = pd.Series(label).groupby(stays.to_numpy()).nunique()
-    mixed = per_stay.index[per_stay.to_numpy() > 1]
-    if len(mixed):
-        raise InvalidDataError(
-            f"{raw.name}: stay {mixed[0]} has rows with {LABEL} 0 and 1; the label "
-            "is per stay, so every row of a stay must carry the same value."
-        )
-    warnings: list[str] = []
-    age, _, _ = profile.numbers(frame["age"])
-    if np.nanmedian(age) > 150:
-        frame = frame.assign(age=pd.Series(age / 365.25))
-        raw = dataclasses.replace(raw, frame=frame)
-        warnings.append("age read as days (median over 150) and converted to years.")
     group = PATIENT if PATIENT in frame.columns else STAY
     roles = {c: ("numeric" if c in FEATURE_CODES else "ignore") for c in frame.columns}
     roles.pop(LABEL)
@@ -188,6 +162,43 @@ def build_mimic(
         info=info,
     )
     return ds, [*warnings, *more]
+
+
+def _check_extract(raw: RawTable) -> None:
+    """Refuse missing columns, a label other than 0/1, a stay with two labels."""
+    frame = raw.frame
+    missing = [c for c in (STAY, LABEL, *FEATURES) if c not in frame.columns]
+    if missing:
+        raise InvalidDataError(
+            f"{raw.name} lacks {len(missing)} column(s) of the Raghu et al. layout: "
+            f"{', '.join(missing[:12])}{' …' if len(missing) > 12 else ''}. Expected "
+            f"{STAY}, {LABEL} and the 47 features listed in the README."
+        )
+    label, _, bad = profile.numbers(frame[LABEL])
+    odd = np.flatnonzero(bad | ~np.isin(label, (0.0, 1.0)))
+    if odd.size:
+        raise InvalidDataError(
+            f"{raw.where(int(odd[0]))}: {LABEL} is {frame[LABEL].iloc[odd[0]]!r}; "
+            "expected 0 (survived) or 1 (died in hospital)."
+        )
+    stays = profile.strings(frame[STAY])
+    per_stay = pd.Series(label).groupby(stays.to_numpy()).nunique()
+    mixed = per_stay.index[per_stay.to_numpy() > 1]
+    if len(mixed):
+        raise InvalidDataError(
+            f"{raw.name}: stay {mixed[0]} has rows with {LABEL} 0 and 1; the label "
+            "is per stay, so every row of a stay must carry the same value."
+        )
+
+
+def _age_in_years(raw: RawTable) -> tuple[RawTable, list[str]]:
+    """``raw`` with ``age`` in years, and a warning when it was given in days."""
+    age, _, _ = profile.numbers(raw.frame["age"])
+    if np.nanmedian(age) <= 150:
+        return raw, []
+    frame = raw.frame.assign(age=pd.Series(age / 365.25))
+    warning = "age read as days (median over 150) and converted to years."
+    return dataclasses.replace(raw, frame=frame), [warning]
 
 
 def add_mimic(

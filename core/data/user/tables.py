@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -42,6 +43,8 @@ JSONL_SUFFIXES = (".jsonl", ".ndjson")
 SUFFIXES = (*TEXT_SUFFIXES, *PARQUET_SUFFIXES, *JSONL_SUFFIXES)
 _CHUNK = 50_000  # rows converted to a frame at a time (bounds memory)
 _DELIMITERS = (",", ";", "\t", "|")
+# JSON's \u escapes can make lone surrogates, which no text encoding accepts.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 csv.field_size_limit(16 * 1024 * 1024)  # long texts are legitimate cells
 
@@ -104,6 +107,7 @@ def read_table(
     *,
     progress: Progress | None = None,
     formats: tuple[str, ...] = SUFFIXES,
+    max_columns: int = validate.MAX_COLUMNS,
 ) -> RawTable:
     """Read a CSV, TSV, Parquet or JSON Lines file from a path or uploaded bytes.
 
@@ -117,6 +121,9 @@ def read_table(
         ``progress(fraction, message)`` while rows are read.
     formats : tuple of str
         Extensions accepted here.
+    max_columns : int
+        More columns are refused from the header, before any row is read
+        (:data:`~core.data.user.validate.MAX_COLUMNS`).
 
     Raises
     ------
@@ -131,18 +138,18 @@ def read_table(
         )
     digest = hashlib.sha256(raw).hexdigest()
     if suffix in PARQUET_SUFFIXES:
-        frame, rows = _read_parquet(raw, name)
+        frame, rows = _read_parquet(raw, name, max_columns)
         return RawTable(
             frame, rows, "row", name, "parquet", None, None, digest, len(raw)
         )
     text, encoding = validate.decode(raw, name)
     if suffix in JSONL_SUFFIXES:
-        frame, rows = _read_jsonl(text, name, progress)
+        frame, rows = _read_jsonl(text, name, progress, max_columns)
         return RawTable(
             frame, rows, "line", name, "jsonl", encoding, None, digest, len(raw)
         )
     delimiter = TEXT_SUFFIXES[suffix] or _sniff_delimiter(text)
-    frame, rows = _read_delimited(text, name, delimiter, progress)
+    frame, rows = _read_delimited(text, name, delimiter, progress, max_columns)
     fmt = "tsv" if delimiter == "\t" else "csv"
     return RawTable(
         frame, rows, "line", name, fmt, encoding, delimiter, digest, len(raw)
@@ -157,7 +164,8 @@ def _sniff_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def _header(names: list[str], name: str) -> list[str]:
+def _header(names: list[str], name: str, max_columns: int) -> list[str]:
+    validate.check_column_count(len(names), max_columns, name)
     if validate.looks_like_data(names):
         shown = ", ".join(n.strip() for n in names[:5])
         raise InvalidDataError(
@@ -168,7 +176,7 @@ def _header(names: list[str], name: str) -> list[str]:
 
 
 def _read_delimited(
-    text: str, name: str, delimiter: str, progress: Progress | None
+    text: str, name: str, delimiter: str, progress: Progress | None, max_columns: int
 ) -> tuple[pd.DataFrame, np.ndarray]:
     if not text.strip():
         raise InvalidDataError(
@@ -187,7 +195,7 @@ def _read_delimited(
             if not record or (len(record) == 1 and not record[0].strip()):
                 continue  # a blank line
             if header is None:
-                header = _header(record, name)
+                header = _header(record, name, max_columns)
                 continue
             if len(record) != len(header):
                 raise InvalidDataError(
@@ -225,7 +233,7 @@ def _read_delimited(
 
 
 def _read_jsonl(
-    text: str, name: str, progress: Progress | None
+    text: str, name: str, progress: Progress | None, max_columns: int
 ) -> tuple[pd.DataFrame, np.ndarray]:
     records: list[dict] = []
     lines: list[int] = []
@@ -241,6 +249,12 @@ def _read_jsonl(
                 f"{name}, line {number}: not valid JSON ({exc.msg}, column "
                 f"{exc.colno}); each line must be one JSON object."
             ) from exc
+        except (RecursionError, ValueError) as exc:
+            # Arrays nested thousands deep, or an integer of over 4,300 digits.
+            raise InvalidDataError(
+                f"{name}, line {number}: JSON that cannot be read as a table ({exc}); "
+                "each line must be one flat object of strings and numbers."
+            ) from exc
         if not isinstance(record, dict):
             raise InvalidDataError(
                 f"{name}, line {number}: a JSON {type(record).__name__}, expected "
@@ -252,7 +266,16 @@ def _read_jsonl(
                     f"{name}, line {number}, key {key!r}: a nested "
                     f"{type(value).__name__}; expected a string or a number."
                 )
+            if _SURROGATE.search(key) or (
+                isinstance(value, str) and _SURROGATE.search(value)
+            ):
+                raise InvalidDataError(
+                    f"{name}, line {number}, key {key[:40]!r}: a \\u escape of a lone "
+                    "UTF-16 surrogate (\\ud800-\\udfff), which is not text; write "
+                    "the character itself, or the escaped pair."
+                )
             keys.setdefault(key, None)
+        validate.check_column_count(len(keys), max_columns, name)
         records.append(record)
         lines.append(number)
         if progress is not None and len(records) % _CHUNK == 0:
@@ -272,7 +295,9 @@ def _read_jsonl(
     return frame, np.asarray(lines, dtype=np.int64)
 
 
-def _read_parquet(raw: bytes, name: str) -> tuple[pd.DataFrame, np.ndarray]:
+def _read_parquet(
+    raw: bytes, name: str, max_columns: int
+) -> tuple[pd.DataFrame, np.ndarray]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -282,7 +307,14 @@ def _read_parquet(raw: bytes, name: str) -> tuple[pd.DataFrame, np.ndarray]:
             "check the file or its extension."
         )
     try:
+        # What the footer declares is checked before any column is decoded:
+        # compressed pages can expand far past the file's size.
+        meta = pq.read_metadata(pa.BufferReader(raw))
+        validate.check_column_count(meta.num_columns, max_columns, name)
+        validate.check_cells(meta.num_rows, meta.num_columns, name)
         table = pq.read_table(pa.BufferReader(raw))
+    except InvalidDataError:
+        raise
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise InvalidDataError(
             f"{name} is not a readable Parquet file ({exc}); write it again."

@@ -142,18 +142,7 @@ def build_table(
     y, class_names, keep, warnings = _labelled_rows(raw, options, categorical)
     labels.check_size(raw, int(keep.sum()), len(numeric) + len(categorical))
     ids = labels.example_ids(raw, options.id_column, keep)
-    tr, va, te = labels.split(
-        y,
-        ids if options.id_column else None,
-        val=options.val,
-        test=options.test,
-        seed=options.seed,
-        what=raw.name,
-    )
-    n_before_balance = len(tr)
-    if options.balance:
-        tr = labels.balance(y, tr, options.seed)
-
+    tr, va, te, n_before_balance = _split(y, ids, options, raw.name, warnings)
     features = _feature_frame(raw.frame.loc[keep].reset_index(drop=True), roles)
     X, prep, imputed, names, feature_groups, missing = _encode(
         features, categorical, tr, options, warnings, raw.name
@@ -175,31 +164,7 @@ def build_table(
             f"{len(categorical)} categorical columns."
         ),
         source="your file (see the manifest)",
-        info={
-            "label_column": options.target,
-            "id_column": options.id_column,
-            "roles": roles,
-            "ignored_columns": _ignored(profiles, roles),
-            "missingness": {
-                "rule": f"missing numeric values imputed with "
-                f"{_FILL_RULES[options.impute]}",
-                "indicators": options.indicators,
-                "missing_counts": missing["counts"],
-                "fill_values": missing["fill_values"],
-            },
-            "split": {
-                "seed": options.seed,
-                "val": options.val,
-                "test": options.test,
-                "stratified_on": options.target,
-                "grouped_by": options.id_column,
-                "balanced_train": options.balance,
-                "train_rows_before_balancing": n_before_balance,
-            },
-            "ids": options.id_column or "data row number, from 0",
-            "source": raw.source_record(),
-            "warnings": warnings,
-        },
+        info=_info(raw, options, profiles, roles, missing, n_before_balance, warnings),
         **make_splits(
             (tr, va, te),
             y=y,
@@ -209,6 +174,67 @@ def build_table(
         ),
     )
     return dataset, warnings
+
+
+def _split(
+    y: np.ndarray,
+    ids: np.ndarray,
+    options: TableOptions,
+    what: str,
+    warnings: list[str],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Train, validation and test rows (training balanced if asked), and the
+    number of training rows before balancing."""
+    tr, va, te = labels.split(
+        y,
+        ids if options.id_column else None,
+        val=options.val,
+        test=options.test,
+        seed=options.seed,
+        what=what,
+        warnings=warnings,
+    )
+    n_before_balance = len(tr)
+    if options.balance:
+        tr = labels.balance(y, tr, options.seed)
+    return tr, va, te, n_before_balance
+
+
+def _info(
+    raw: RawTable,
+    options: TableOptions,
+    profiles: list[profile.ColumnProfile],
+    roles: Mapping[str, str],
+    missing: dict,
+    n_before_balance: int,
+    warnings: list[str],
+) -> dict:
+    """The dataset's record of how it was made: columns, missingness, split."""
+    return {
+        "label_column": options.target,
+        "id_column": options.id_column,
+        "roles": roles,
+        "ignored_columns": _ignored(profiles, roles),
+        "missingness": {
+            "rule": f"missing numeric values imputed with "
+            f"{_FILL_RULES[options.impute]}",
+            "indicators": options.indicators,
+            "missing_counts": missing["counts"],
+            "fill_values": missing["fill_values"],
+        },
+        "split": {
+            "seed": options.seed,
+            "val": options.val,
+            "test": options.test,
+            "stratified_on": options.target,
+            "grouped_by": options.id_column,
+            "balanced_train": options.balance,
+            "train_rows_before_balancing": n_before_balance,
+        },
+        "ids": options.id_column or "data row number, from 0",
+        "source": raw.source_record(),
+        "warnings": warnings,
+    }
 
 
 def _encode(

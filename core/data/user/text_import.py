@@ -15,8 +15,8 @@ import os
 import numpy as np
 import pandas as pd
 
-from core.data.builtin.text import select_tfidf_words
-from core.data.featurize import fit_scaler, make_splits
+from core.data.builtin.text import word_presence
+from core.data.featurize import make_splits
 from core.data.types import Dataset, Preprocessing
 from core.data.user import labels, manifest, profile
 from core.data.user.tables import Progress, RawTable, part_of, read_table
@@ -71,7 +71,13 @@ def build_texts(
     texts = [str(t) for t in texts_all[keep]]
     ids = labels.example_ids(raw, id_column, keep)
     tr, va, te = labels.split(
-        y, ids if id_column else None, val=0.1, test=0.2, seed=seed, what=raw.name
+        y,
+        ids if id_column else None,
+        val=0.1,
+        test=0.2,
+        seed=seed,
+        what=raw.name,
+        warnings=warnings,
     )
     X, words, prep = (
         _word_features(texts, tr, n_words, raw.name) if n_words else (None, (), None)
@@ -165,20 +171,12 @@ def _word_features(
     """Presence (0/1) of the ``n_words`` words of largest summed TF-IDF weight
     over the training texts ``tr``, with its (identity) preprocessing."""
     try:
-        vectorizer, columns, words = select_tfidf_words([texts[i] for i in tr], n_words)
+        return word_presence(texts, tr, n_words)
     except ValueError as exc:  # "empty vocabulary"
         raise InvalidDataError(
             f"{what}: the training texts hold no words of two or more "
             f"letters ({exc}); check the text column, or use no word features."
         ) from exc
-    X = (vectorizer.transform(texts)[:, columns] > 0).toarray().astype(np.float32)
-    prep = fit_scaler(
-        X[tr],
-        "identity",
-        f"the {len(words)} words with the largest summed TF-IDF weight over the "
-        "training split; X = 1 where the word occurs in the text, else 0",
-    )
-    return X, words, prep
 
 
 def add_texts(

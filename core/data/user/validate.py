@@ -20,6 +20,13 @@ from core.errors import InvalidDataError
 MAX_MB_ENV = "SPARSELENS_MAX_UPLOAD_MB"
 DEFAULT_MAX_MB = 200.0
 
+#: The most columns read from a table or text corpus: each one is profiled,
+#: and 10,000 columns took 20 s to refuse. From a table of precomputed
+#: features (numbers only, read without profiling) more are read; a wider
+#: matrix fits a .npy/.npz, bounded by the size limit alone.
+MAX_COLUMNS = 2_000
+MAX_FEATURE_COLUMNS = 5_000
+
 #: Dataset names: what the folder, the model IDs and the URL can all carry.
 NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,47}")
 
@@ -95,6 +102,29 @@ def read_source(
             ) from exc
     ref = filename or (None if isinstance(source, bytes) else str(source))
     return raw, name, Path(ref).suffix.lower() if ref else ""
+
+
+def check_column_count(n_columns: int, limit: int, what: str) -> None:
+    """Refuse more than ``limit`` columns, before any of them is read."""
+    if n_columns > limit:
+        raise InvalidDataError(
+            f"{what} has {n_columns:,} columns, over the {limit:,} read from a "
+            "table of this kind. Keep the columns you need, or save a wide numeric "
+            "matrix as a .npy/.npz and add it as precomputed features."
+        )
+
+
+def check_cells(n_rows: int, n_columns: int, what: str) -> None:
+    """Refuse a table whose cells, at 8 bytes each once read (a float64 or a
+    pointer to a string), would pass :func:`max_upload_mb`."""
+    limit = max_upload_mb()
+    n_bytes = 8 * n_rows * n_columns
+    if n_bytes > limit * 1e6:
+        raise InvalidDataError(
+            f"{what} declares {n_rows:,} rows × {n_columns:,} columns, at least "
+            f"{n_bytes / 1e6:,.1f} MB once read, over the {limit:g} MB limit. "
+            f"Raise {MAX_MB_ENV}, or keep the rows and columns you need."
+        )
 
 
 def line_of(raw: bytes, offset: int) -> int:
@@ -180,6 +210,26 @@ def decode(raw: bytes, what: str) -> tuple[str, str]:
     return text, encoding
 
 
+def hidden_character(text: str) -> str | None:
+    """The first control or invisible format character of ``text``, or None.
+
+    Format characters (Unicode category Cf: bidirectional overrides such as
+    U+202E, zero-width spaces, soft hyphens) change how a name displays
+    without being seen, so ``"txt.exe"`` can show as ``"exe.txt"`` or two
+    different names look alike. The zero-width (non-)joiners U+200C and U+200D
+    are allowed: scripts such as Persian and emoji sequences need them.
+    """
+    for char in text:
+        if unicodedata.category(char) in ("Cc", "Cf") and char not in "\u200c\u200d":
+            return char
+    return None
+
+
+def describe_character(char: str) -> str:
+    """``"U+202E (RIGHT-TO-LEFT OVERRIDE)"``."""
+    return f"U+{ord(char):04X} ({unicodedata.name(char, 'a control character')})"
+
+
 def check_dataset_name(name: object) -> str:
     """A valid name for a new dataset, or an error saying what one looks like."""
     if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
@@ -219,6 +269,13 @@ def check_column_names(names: list[object], what: str) -> list[str]:
             raise InvalidDataError(
                 f"{what}: column {position}'s name {name[:40]!r} holds a line break "
                 "or control character; rename it."
+            )
+        hidden = hidden_character(name)
+        if hidden is not None:
+            raise InvalidDataError(
+                f"{what}: column {position}'s name {name[:40]!r} holds "
+                f"{describe_character(hidden)}, an invisible character that changes "
+                "how the name displays; rename it."
             )
         if name.startswith(FORMULA_PREFIXES[:4]) and not _is_number(name):
             raise InvalidDataError(

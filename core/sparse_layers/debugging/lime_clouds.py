@@ -34,6 +34,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import warnings
+import zipfile
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -44,6 +46,7 @@ import pandas as pd
 from lime.lime_text import IndexedString, LimeTextExplainer
 
 from core.atomic import atomic_path
+from core.errors import DataCorruptError
 from core.paths import ASSETS_DIR, cache_dir
 from core.sparse_layers.debugging.decision_layer import Encoder
 
@@ -357,19 +360,66 @@ class CloudCorpus:
 
     @classmethod
     def load(cls, path: Path) -> CloudCorpus:
-        with np.load(path, allow_pickle=False) as z:
-            meta = json.loads(str(z["meta"]))
-            return cls(
-                texts=tuple(str(t) for t in z["texts"]),
-                activations=z["activations"],
-                vocab=z["vocab"],
-                occurrences=z["occurrences"],
-                mean_weight=z["mean_weight"],
+        """The corpus :meth:`save` wrote to ``path`` (never unpickles).
+
+        Raises
+        ------
+        DataCorruptError
+            The file is unreadable, truncated, or does not hold the arrays and
+            metadata :meth:`save` writes; the message names it.
+        """
+        try:
+            z = np.load(path, allow_pickle=False)
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+            raise DataCorruptError(f"{path} cannot be read: {exc}.") from exc
+        if not isinstance(z, np.lib.npyio.NpzFile):
+            raise DataCorruptError(f"{path} is a single array, not an archive.")
+        try:
+            with z:
+                arrays = {k: z[k] for k in _CORPUS_ARRAYS}
+                meta = json.loads(str(z["meta"]))
+            corpus = cls(
+                texts=tuple(str(t) for t in arrays["texts"]),
                 settings=LimeSettings(**meta["settings"]),
                 encoder_id=meta["encoder_id"],
                 n_explained=meta["n_explained"],
                 complete_top=meta["complete_top"],
+                **{k: v for k, v in arrays.items() if k != "texts"},
             )
+        except KeyError as exc:
+            raise DataCorruptError(f"{path} has no entry {exc}.") from exc
+        except (OSError, ValueError, TypeError, EOFError, zipfile.BadZipFile) as exc:
+            raise DataCorruptError(f"{path} cannot be read: {exc}.") from exc
+        problem = corpus._problem()
+        if problem:
+            raise DataCorruptError(f"{path} is not a word-cloud corpus: {problem}.")
+        return corpus
+
+    def _problem(self) -> str | None:
+        """What is wrong with the fields' types and shapes, or None."""
+        n_words = self.vocab.shape[0] if self.vocab.ndim == 1 else -1
+        checks = {
+            "encoder_id is not a string": isinstance(self.encoder_id, str),
+            "n_explained is not an integer": type(self.n_explained) is int,
+            "complete_top is neither null nor an integer": self.complete_top is None
+            or type(self.complete_top) is int,
+            "vocab is not a 1-d array of strings": self.vocab.ndim == 1
+            and self.vocab.dtype.kind == "U",
+            "activations are not (texts, features) numbers": self.activations.ndim == 2
+            and self.activations.shape[0] == len(self.texts)
+            and self.activations.dtype.kind == "f",
+            "occurrences are not one integer per word": self.occurrences.shape
+            == (n_words,)
+            and self.occurrences.dtype.kind in "iu",
+            "mean_weight is not (words, features) numbers": self.mean_weight.shape
+            == (n_words, self.activations.shape[-1])
+            and self.mean_weight.dtype.kind == "f",
+        }
+        return next((what for what, ok in checks.items() if not ok), None)
+
+
+#: The arrays of a saved :class:`CloudCorpus` (besides ``meta``).
+_CORPUS_ARRAYS = ("texts", "activations", "vocab", "occurrences", "mean_weight")
 
 
 def corpus_file(texts: Sequence[str], encoder_id: str, settings: LimeSettings) -> str:
@@ -386,11 +436,45 @@ def _cache_folder() -> Path:
     return cache_dir() / "wordclouds"
 
 
-def _stored(name: str) -> Path | None:
+def _stored(name: str) -> list[Path]:
     """A corpus's clouds on disk: the user's cache first, then the shipped."""
-    for folder in (_cache_folder(), SHIPPED_DIR):
-        if (folder / name).is_file():
-            return folder / name
+    return [
+        folder / name
+        for folder in (_cache_folder(), SHIPPED_DIR)
+        if (folder / name).is_file()
+    ]
+
+
+def _read_stored(
+    name: str, texts: Sequence[str], encoder_id: str, settings: LimeSettings
+) -> tuple[Path, CloudCorpus] | None:
+    """The first stored copy of a corpus (its path and its clouds) that reads
+    back as the clouds of ``texts`` under ``encoder_id`` and ``settings``; a
+    damaged or edited one is skipped with a warning naming it (and removed when
+    it is in the cache)."""
+    for path in _stored(name):
+        try:
+            clouds = CloudCorpus.load(path)
+            if (clouds.texts, clouds.encoder_id, clouds.settings) != (
+                tuple(texts),
+                encoder_id,
+                settings,
+            ):
+                raise DataCorruptError(
+                    f"{path} holds other sentences, encoder or settings than its "
+                    "name says (edited since it was written)."
+                )
+            return path, clouds
+        except DataCorruptError as exc:
+            cached = path.parent == _cache_folder()
+            warnings.warn(
+                f"Ignoring stored word clouds: {exc} "
+                + ("It is removed. " if cached else "")
+                + "The clouds are computed again.",
+                stacklevel=3,
+            )
+            if cached:
+                path.unlink(missing_ok=True)
     return None
 
 
@@ -493,9 +577,13 @@ def corpus_clouds(
     was computed.
     """
     name = corpus_file(texts, encoder_id, settings)
-    stored = _stored(name) if cache else None
+    stored = _read_stored(name, texts, encoder_id, settings) if cache else None
     if stored is not None:
-        return CloudCorpus.load(stored)
+        path, clouds = stored
+        index = path.with_suffix(".json")
+        if corpus is not None and path.parent == _cache_folder() and not index.exists():
+            _write_index(clouds, path, corpus)  # it was removed as unreadable
+        return clouds
     clouds = _explain(texts, encoder, settings, encoder_id, block, progress).aggregate()
     if cache:
         save_corpus(clouds, _cache_folder(), name, corpus)
@@ -508,16 +596,20 @@ def save_corpus(
     """Write ``clouds`` as ``folder/name`` with its JSON index entry."""
     folder.mkdir(parents=True, exist_ok=True)
     path = clouds.save(folder / name)
+    _write_index(clouds, path, corpus)
+    return path
+
+
+def _write_index(clouds: CloudCorpus, path: Path, corpus: dict | None) -> None:
     entry = dict(
         corpus or {},
         settings=asdict(clouds.settings),
         encoder_id=clouds.encoder_id,
         sentences=len(clouds.texts),
-        file=name,
+        file=path.name,
     )
     with atomic_path(path.with_suffix(".json")) as tmp:
         tmp.write_text(json.dumps(entry))
-    return path
 
 
 def ship_corpus(clouds: CloudCorpus, corpus: dict) -> Path:
@@ -535,11 +627,10 @@ def cached_corpora(encoder_id: str | None = None) -> list[dict]:
     for folder in (_cache_folder(), SHIPPED_DIR):
         index = sorted(folder.glob("clouds-*.json"), key=lambda p: -p.stat().st_mtime)
         for meta in index:
-            try:
-                entry = json.loads(meta.read_text())
-            except (OSError, ValueError):
+            entry = _index_entry(meta)
+            if entry is None:
                 continue
-            name = str(entry.get("file"))
+            name = entry["file"]
             if name in seen or not (folder / name).is_file():
                 continue
             if encoder_id is None or entry.get("encoder_id") == encoder_id:
@@ -548,9 +639,32 @@ def cached_corpora(encoder_id: str | None = None) -> list[dict]:
     return entries
 
 
+def _index_entry(path: Path) -> dict | None:
+    """A corpus's index entry, or None (with a warning naming it, and the file
+    removed when it is in the cache) when it is unreadable or wrongly typed."""
+    try:
+        entry = json.loads(path.read_text())
+        if not isinstance(entry, dict):
+            raise ValueError("not a JSON object")
+        LimeSettings(**entry["settings"])
+        if not isinstance(entry["file"], str) or type(entry["sentences"]) is not int:
+            raise ValueError("'file' is not a string or 'sentences' not an integer")
+        return entry
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        cached = path.parent == _cache_folder()
+        warnings.warn(
+            f"Ignoring the word-cloud index {path} ({exc!r})"
+            + ("; it is removed." if cached else "."),
+            stacklevel=3,
+        )
+        if cached:
+            path.unlink(missing_ok=True)
+        return None
+
+
 def is_cached(texts: Sequence[str], encoder_id: str, settings: LimeSettings) -> bool:
     """Whether the clouds of ``texts`` are on disk (cached or shipped)."""
-    return _stored(corpus_file(texts, encoder_id, settings)) is not None
+    return bool(_stored(corpus_file(texts, encoder_id, settings)))
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 
 from core.data import load_dataset
-from core.errors import SparseLensError
 from core.sparse_layers.debugging.decision_layer import (
     DecisionLayer,
     Encoder,
@@ -27,7 +26,7 @@ from core.sparse_layers.debugging.lime_clouds import (
     ship_corpus,
     word_clouds,
 )
-from core.sparse_layers.sparse_layer import SparseLayer, load_layer
+from core.sparse_layers.sparse_layer import SparseLayer, class_names, load_layer
 
 SPLITS = ("train", "val", "test")
 
@@ -166,9 +165,5 @@ def workbench(layer: SparseLayer | str, index: int | None = None) -> Workbench:
     """A :class:`Workbench` for a stored layer (or its name); ``index`` picks
     another λ of the path than the selected one for the sparse layer."""
     stored = load_layer(layer) if isinstance(layer, str) else layer
-    try:
-        class_names = tuple(load_dataset(stored.dataset).class_names)
-    except (SparseLensError, ValueError, OSError):
-        # The dataset may be gone or unreadable; the layer still has classes.
-        class_names = tuple(str(c) for c in stored.path.classes)
-    return Workbench(stored, layer_pair(stored, class_names, index), class_names)
+    names = class_names(stored)
+    return Workbench(stored, layer_pair(stored, names, index), names)

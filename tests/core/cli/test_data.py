@@ -66,8 +66,8 @@ def test_add_data_registers_a_table_and_it_is_listed(tmp_path, capsys):
     rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
     assert rows["cohort"]["available"] and "registered in" in rows["cohort"]["where"]
     assert rows["cohort"]["summary"].startswith("Your data from cohort.csv")
-    # The same name again is refused with a message and exit status 2.
-    assert main(argv) == 2
+    # The same name again is refused with a message and exit status 1.
+    assert main(argv) == 1
     assert "already registered" in capsys.readouterr().err
     assert main(["remove-data", "cohort"]) == 0
     assert "cohort" not in dataset_names()
@@ -98,17 +98,17 @@ def test_add_texts_features_and_mimic(tmp_path, capsys):
     assert load_dataset("mimic_sepsis").n_features == 47
 
 
-def test_bad_input_exits_2_with_the_message(tmp_path, capsys):
+def test_bad_input_exits_1_with_the_message(tmp_path, capsys):
     (tmp_path / "bad.csv").write_bytes(b"a,a,y\n1,2,0\n")
     assert (
         main(["add-data", str(tmp_path / "bad.csv"), "--target", "y", "--name", "b"])
-        == 2
+        == 1
     )
     err = capsys.readouterr().err
     assert "\rerror: " in err and "both named 'a'" in err
     assert "Traceback" not in err
     assert (
         main(["add-data", str(tmp_path / "nope.csv"), "--target", "y", "--name", "b"])
-        == 2
+        == 1
     )
     assert "is not a file" in capsys.readouterr().err

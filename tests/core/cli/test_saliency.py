@@ -34,5 +34,5 @@ def test_hessian_study_on_a_synthetic_net(tmp_path, capsys):
 
 def test_hessian_study_names_a_missing_model(tmp_path, capsys):
     code = main(["hessian-study", "--models", "no-such-model", "--out", str(tmp_path)])
-    assert code == 2
+    assert code == 1
     assert "No stored model 'no-such-model'" in capsys.readouterr().err

@@ -6,12 +6,19 @@ import hashlib
 import http.server
 import json
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
-from core.data import availability, cache, load_dataset
-from core.data.fetch import CHECKSUM_FILE, MIRROR_ENV, RemoteFile, ensure
+from core.data import availability, load_dataset
+from core.data.fetch import (
+    CHECKSUM_FILE,
+    DEADLINE_ENV,
+    MIRROR_ENV,
+    RemoteFile,
+    ensure,
+)
 from core.errors import (
     DataCorruptError,
     DataHomeError,
@@ -26,7 +33,7 @@ SST_DEV_SHA = "02fedc82855dbdcabe82c65ed1af6c6570788eaac51073cdb35ee8c7784426d1"
 class _Server:
     """A loopback HTTP server over a folder, counting requests."""
 
-    def __init__(self, folder: Path, truncate: bool = False):
+    def __init__(self, folder: Path, truncate: bool = False, trickle: float = 0):
         self.requests: list[str] = []
         outer = self
 
@@ -36,6 +43,8 @@ class _Server:
 
             def do_GET(self):
                 outer.requests.append(self.path)
+                if trickle:
+                    return self._trickle()
                 if not truncate:
                     return super().do_GET()
                 body = (folder / self.path.lstrip("/")).read_bytes()
@@ -43,6 +52,20 @@ class _Server:
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body[: len(body) // 2])  # then hang up
+
+            def _trickle(self):
+                """One byte every ``trickle`` seconds: each read is quick, the
+                whole file takes far longer than any test."""
+                self.send_response(200)
+                self.send_header("Content-Length", "100000")
+                self.end_headers()
+                try:
+                    for _ in range(100000):
+                        self.wfile.write(b"x")
+                        self.wfile.flush()
+                        time.sleep(trickle)
+                except OSError:  # the client gave up
+                    pass
 
             def log_message(self, *args):
                 pass
@@ -158,17 +181,6 @@ def test_unknown_option_is_rejected():
         load_dataset("synthetic", colour="blue")
 
 
-def test_corrupt_cache_entry_is_rebuilt(tmp_path, monkeypatch):
-    monkeypatch.setenv("SPARSELENS_CACHE", str(tmp_path))
-    first = load_dataset("synthetic", n_per_region=20)
-    for npz in tmp_path.rglob("arrays.npz"):
-        npz.write_bytes(b"garbage")
-    again = load_dataset("synthetic", n_per_region=20)
-    assert (again.train.X == first.train.X).all()
-    (entry,) = tmp_path.glob("synthetic/*")
-    assert cache.read("synthetic", entry.name) is not None  # the entry was replaced
-
-
 def test_entries_of_older_loader_code_are_dropped(tmp_path, monkeypatch):
     monkeypatch.setenv("SPARSELENS_CACHE", str(tmp_path))
     stale = tmp_path / "synthetic" / "000000000000-0000000000000000"
@@ -186,3 +198,46 @@ def test_unwritable_cache_only_warns(tmp_path, monkeypatch):
     with pytest.warns(UserWarning, match="parsed on every load"):
         ds = load_dataset("synthetic", n_per_region=20)
     assert len(ds.test) > 0
+
+
+@pytest.mark.parametrize(
+    "record", [b"\xff\xfe not JSON", b"", b"[1, 2]", b'{"sst2/x": 5}']
+)
+def test_unreadable_checksum_record_is_kept_and_not_overwritten(
+    mirror, shared_data, tmp_path, record
+):
+    (tmp_path / CHECKSUM_FILE).write_bytes(record)
+    file = RemoteFile(SST_DEV, "https://example.invalid/dev")
+    with pytest.warns(UserWarning, match=str(tmp_path / CHECKSUM_FILE)):
+        path = ensure(file, tmp_path)
+    assert path.read_bytes() == (shared_data / SST_DEV).read_bytes()
+    assert (tmp_path / CHECKSUM_FILE).read_bytes() == record
+
+
+@pytest.mark.parametrize("how", ["keyword", "environment"])
+def test_a_trickling_download_stops_at_the_deadline(
+    shared_data, monkeypatch, tmp_path, how
+):
+    server = _Server(shared_data, trickle=0.02)
+    monkeypatch.setenv(MIRROR_ENV, server.url)
+    file = RemoteFile(SST_DEV, "https://example.invalid/dev", sha256=(SST_DEV_SHA,))
+    kwargs = {"deadline": 0.5} if how == "keyword" else {}
+    if how == "environment":
+        monkeypatch.setenv(DEADLINE_ENV, "0.5")
+    start = time.monotonic()
+    try:
+        with pytest.raises(DataUnavailableError, match=r"longer than 0\.5 s"):
+            ensure(file, tmp_path, **kwargs)
+    finally:
+        server.close()
+    # The server would need 2000 s; the per-read timeout (60 s) never fires.
+    assert time.monotonic() - start < 10
+    assert _leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-1", "inf"])
+def test_a_bad_deadline_is_a_clear_error(monkeypatch, tmp_path, value):
+    monkeypatch.setenv(DEADLINE_ENV, value)
+    file = RemoteFile(SST_DEV, "https://example.invalid/dev")
+    with pytest.raises(ValueError, match=f"{DEADLINE_ENV} must be a positive number"):
+        ensure(file, tmp_path)

@@ -16,6 +16,8 @@ from core.data.builtin.text import (
     decode_text,
     read_newsgroups_archive,
     restore_line_breaks,
+    select_tfidf_words,
+    word_presence,
 )
 from core.errors import DataCorruptError
 
@@ -149,7 +151,10 @@ def test_newsgroups_headers_are_removed(loaded, shared_data):
 
 
 def _news_tar(
-    tmp_path: Path, *, groups=("alt.atheism", "soc.religion.christian")
+    tmp_path: Path,
+    *,
+    groups=("alt.atheism", "soc.religion.christian"),
+    body: str | None = None,
 ) -> bytes:
     def message(i: int, group: str, flatten: bool) -> bytes:
         lines = [
@@ -159,7 +164,7 @@ def _news_tar(
             "",
             "In article <x> someone writes:",
             "> quoted line",
-            f"body {group.split('.')[-1]} word{i % 3} shared text",
+            body or f"body {group.split('.')[-1]} word{i % 3} shared text",
             "",
             "-- signature",
         ]
@@ -210,6 +215,44 @@ def test_newsgroups_archive_without_a_group_is_corrupt(tmp_home, tmp_path):
         DataCorruptError, match=r"20news-bydate.tar.gz.*soc\.religion\.christian"
     ):
         load_dataset("newsgroups")
+
+
+def test_newsgroups_without_training_words_is_corrupt(tmp_home, tmp_path):
+    # Single letters are no words to TfidfVectorizer: the vocabulary is empty.
+    _place(tmp_home, "20news/20news-bydate.tar.gz", _news_tar(tmp_path, body="a b c"))
+    with pytest.raises(
+        DataCorruptError, match=r"20news-bydate.tar.gz: no words are left"
+    ):
+        load_dataset("newsgroups")
+
+
+def test_word_presence_marks_the_top_training_words_in_every_text():
+    texts = [
+        "Apple pie and apple juice",
+        "pie crust",
+        "juice box",
+        "unseen words only here",  # not a training text
+    ]
+    train = np.array([0, 1, 2])
+    X, words, prep = word_presence(texts, train, 3, cleaning="lower-cased")
+    _, _, expected = select_tfidf_words(texts[:3], 3)
+    assert words == expected and len(words) == 3
+    assert "unseen" not in words  # chosen from the training texts only
+    assert X.dtype == np.float32 and X.shape == (4, 3)
+    tokens = [set(t.lower().split()) for t in texts]
+    np.testing.assert_array_equal(
+        X, [[float(w in seen) for w in words] for seen in tokens]
+    )
+    assert prep.method == "identity"
+    assert prep.description == (
+        "lower-cased; the 3 words with the largest summed TF-IDF weight over the "
+        "training split; X = 1 where the word occurs in the text, else 0"
+    )
+
+
+def test_word_presence_without_words_raises_value_error():
+    with pytest.raises(ValueError, match="empty vocabulary"):
+        word_presence(["a b", "c"], np.array([0, 1]), 5)
 
 
 def test_restore_line_breaks_leaves_multiline_messages_alone():

@@ -1,7 +1,8 @@
 """SparseLens dashboard: ``streamlit run dashboard/app.py`` from the repository root.
 
-Only a router and a frame: page config, the shared sidebar, navigation. Each
-page lives in ``dashboard/app_pages/``.
+Only a router and a frame: page config, the shared sidebar, navigation, and the
+shareable link of the current view (``dashboard/common/links.py``). Each page
+lives in ``dashboard/app_pages/``.
 """
 
 from __future__ import annotations
@@ -16,15 +17,19 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from dashboard.common import sidebar  # noqa: E402
+from dashboard.common import links, sidebar  # noqa: E402
 
 
-def _page(path: str, title: str, icon: str) -> st.Page:
-    return st.Page(f"app_pages/{path}", title=title, icon=f":material/{icon}:")
+def _page(path: str, title: str, icon: str, *, default: bool = False) -> st.Page:
+    return st.Page(
+        f"app_pages/{path}", title=title, icon=f":material/{icon}:", default=default
+    )
 
 
-# One section per method, with the data and models they share first.
+# The Home page on top (a section without a header), then one section per
+# method, with the data and models they share first.
 SECTIONS = {
+    "": [_page("home.py", "Home", "home", default=True)],
     "Data & models": [
         _page("data/data.py", "Data", "table_chart"),
         _page("data/add_data.py", "Add data", "upload_file"),
@@ -50,5 +55,9 @@ SECTIONS = {
 
 st.set_page_config(page_title="SparseLens", layout="wide")
 page = st.navigation(SECTIONS, expanded=True)
-sidebar.render()
-page.run()
+links.start()
+try:
+    sidebar.render()
+    page.run()
+finally:  # also when the page stops early: the URL still names what it shows
+    links.publish()

@@ -20,7 +20,7 @@ from core.data import Dataset, availability, load_dataset
 from core.data.user import content_stamp
 from core.errors import SparseLensError
 from core.paths import data_home
-from core.sparse_layers.sparse_layer import SparseLayer, list_layers
+from core.sparse_layers.sparse_layer import SparseLayer, class_names, list_layers
 from core.training.store import ModelCard, find_model, load_model
 from core.views import data as data_view
 from dashboard.common import markdown
@@ -140,3 +140,14 @@ def require_layer(name: str) -> SparseLayer:
     if folder is None:
         fail(f"No sparse layer {markdown.escape(repr(name))} is stored any more.")
     return guarded(_layer, str(folder), folder.stat().st_mtime)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _layer_class_names(name: str, stamp: float, _layer: SparseLayer) -> list[str]:
+    return list(class_names(_layer))
+
+
+def layer_class_names(name: str, layer: SparseLayer) -> list[str]:
+    """The class names of the stored layer ``name`` (its codes if its dataset
+    cannot be read)."""
+    return _layer_class_names(name, list_layers()[name].stat().st_mtime, layer)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import warnings
-
 import streamlit as st
 
 from core.data import availability, dataset_names, get_spec
 from core.paths import data_home, models_dir
 from core.training.penalties import strength_label
-from core.training.store import StoredModel, list_models
-from dashboard.common import markdown, state
+from core.training.store import StoredModel, scan_models
+from dashboard.common import links, markdown, state
 
 
 def model_label(m: StoredModel) -> str:
@@ -36,6 +34,8 @@ def render() -> None:
     if not names:
         st.error("No datasets are registered; core.data registers them on import.")
         st.stop()
+    # Bound outside the sidebar so that a bad dataset in a link is said on the page.
+    links.bind(state.Q_DATASET, state.DATASET, names)
     with st.sidebar:
         name = _dataset_picker(names)
         _model_picker(name)
@@ -75,11 +75,12 @@ def _dataset_picker(names: list[str]) -> str:
 
 def _model_picker(dataset: str) -> None:
     """The multiselect of the models stored for ``dataset``."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        stored = list_models(dataset)
-    for w in caught:  # unreadable model cards are skipped, but said so
-        st.warning(markdown.escape(w.message))
+    # Not warnings.catch_warnings: it swaps process-wide state, which the
+    # threads of concurrent sessions would tangle.
+    listing = scan_models(dataset)
+    for message in listing.skipped:  # unreadable model cards are skipped, but said so
+        st.warning(markdown.escape(message))
+    stored = listing.models
     by_id = {m.card.model_id: m for m in stored}
     key = state.for_dataset(state.MODELS, dataset)
     new = st.session_state.pop(state.NEW_MODEL, None)

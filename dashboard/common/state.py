@@ -6,6 +6,22 @@ keys of widgets whose options depend on the dataset come from :func:`for_dataset
 
 from __future__ import annotations
 
+# Query-string parameters of a shareable link (dashboard/common/links.py): the
+# state that makes a view, under short names that read well in a URL. Not
+# session-state keys: each page binds the widget it has to the parameter.
+Q_DATASET = "dataset"
+Q_MODELS = "models"  # repeated, one per model
+Q_MODEL = "model"
+Q_LAYER = "layer"  # a stored sparse layer
+Q_LAMBDA = "lambda"  # an index into the layer's λ path
+Q_DECISION = "decision"  # the sparse or the dense decision layer
+Q_CLASS = "class"  # an index into the class names (-1: Σ over classes)
+Q_FEATURES = "features"  # repeated, one per feature name
+Q_FEATURE = "feature"  # a deep feature's index
+Q_SPLIT = "split"
+Q_EXAMPLE = "example"  # an index into the page's list of examples
+Q_METHODS = "methods"  # repeated, one per saliency method
+
 # Sidebar, shared by every page.
 DATASET = "dataset"
 MODELS = "models"  # per dataset: for_dataset(MODELS, name)

@@ -12,6 +12,7 @@ from dashboard.common import state
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 TIMEOUT = 180  # the first load of a dataset parses its raw files
+DATA_PAGE = "app_pages/data/data.py"
 
 
 def require(name: str) -> None:
@@ -29,8 +30,9 @@ def assert_ok(at: AppTest, *, errors: bool = False) -> None:
         assert not at.error, [e.value for e in at.error]
 
 
-def run_app(dataset: str | None = None, page: str | None = None) -> AppTest:
-    """Run the app (absolute path), choose a dataset, then switch page.
+def run_app(dataset: str | None = None, page: str | None = DATA_PAGE) -> AppTest:
+    """Run the app (absolute path), choose a dataset, then switch page (by
+    default the Data page; ``None`` stays on the Home page).
 
     Pages are registered by ``st.navigation`` during the first run, so the
     switch comes after it.

@@ -160,6 +160,60 @@ def test_fuzzed_uploads_never_crash_the_page(data, ext):
     assert at.error and not registered()
 
 
+def _npy_header(shape: tuple[int, ...]) -> bytes:
+    buf = io.BytesIO()
+    header = {"descr": "<f8", "fortran_order": False, "shape": shape}
+    np.lib.format.write_array_header_1_0(buf, header)
+    return buf.getvalue()
+
+
+#: (kind, file name, bytes, message): uploads built to exhaust the server.
+HOSTILE = [
+    (
+        "features",
+        "huge.npy",
+        _npy_header((10_000_000, 10_000)) + bytes(16),
+        "array 'X' declares shape (10000000, 10000) of float64, 800 GB once read",
+    ),
+    (
+        "texts",
+        "deep.jsonl",
+        b'{"text": "a", "label": ' + b"[" * 100_000 + b"]" * 100_000 + b"}\n",
+        "deep.jsonl, line 1: JSON that cannot be read as a table",
+    ),
+]
+
+
+def test_hostile_uploads_are_errors_not_tracebacks():
+    at = _open()
+    for kind, filename, data, message in HOSTILE:
+        _upload(at, kind, filename, data)
+        if not at.error:  # a NumPy file is read when registered
+            at.button(key=state.ADD_SUBMIT).click().run()
+            assert_ok(at)
+        assert message in at.error[0].value.replace("\\", ""), filename
+    assert not registered()
+
+
+def test_out_of_memory_and_unexpected_errors_are_shown_not_raised(monkeypatch):
+    from dashboard.app_pages.data import adding
+
+    def out_of_memory(*args, **kwargs):
+        raise MemoryError
+
+    def a_bug(*args, **kwargs):
+        raise KeyError("surprise")
+
+    at = _open()
+    for fail, data, message in (
+        (out_of_memory, b"a,y\n1,0\n", "Not enough memory for reading oom.csv"),
+        (a_bug, b"a,y\n2,0\n", "Reading oom.csv failed with an unexpected KeyError"),
+    ):
+        monkeypatch.setattr(adding, "read_table", fail)
+        _upload(at, "table", "oom.csv", data)
+        assert message in at.error[0].value.replace("\\", "")
+
+
 def test_texts_with_html_are_shown_as_text_and_registered():
     data = pd.DataFrame(_corpus()).to_csv(index=False).encode()
     at = _upload(_open(), "texts", "reviews.csv", data)

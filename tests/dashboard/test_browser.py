@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import torch
@@ -111,9 +113,9 @@ def _chromium(pw):
 
 
 def open_on_dataset(page, url: str, dataset: str):
-    """Open the served app, choose ``dataset`` in the sidebar, wait for its Data
-    page; returns the sidebar locator."""
-    page.goto(url)
+    """Open the served app's Data page, choose ``dataset`` in the sidebar, wait
+    for it; returns the sidebar locator."""
+    page.goto(f"{url}/data")
     page.get_by_role("heading", name="Sizes and class balance").wait_for(timeout=90_000)
     sidebar = page.locator('[data-testid="stSidebar"]')
     sidebar.locator('[data-testid="stSelectbox"]').first.click()
@@ -138,7 +140,7 @@ def test_data_page_renders_in_chromium(served_app, tmp_path):
         browser = _chromium(pw)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(served_app)
+            page.goto(f"{served_app}/data")
             page.get_by_role("heading", name="Sizes and class balance").wait_for(
                 timeout=90_000
             )
@@ -179,5 +181,121 @@ def test_inspection_pages_render_in_chromium(served_app_with_models, tmp_path):
                 page.screenshot(path=str(tmp_path / f"{slug}.png"))
                 body = assert_no_exception(page, title)
                 assert "bc-none" in body and "bc-grad_l1" in body
+        finally:
+            browser.close()
+
+
+#: Every page of the navigation, in its order.
+NAVIGATION = [
+    "Home",
+    "Data",
+    "Add data",
+    "Train",
+    "Models",
+    "Input gradients",
+    "PCA maps",
+    "Weights",
+    "λ sweep",
+    "Word clouds",
+    "Counterfactuals",
+    "Bias probe",
+    "Misclassifications",
+    "Saliency lab",
+]
+
+
+def wait_until_run(page, timeout: float = 180_000) -> None:
+    """Wait until the app has finished running the page."""
+    page.wait_for_function(
+        "!document.querySelector('[data-testid=stStatusWidget]')", timeout=timeout
+    )
+
+
+@pytest.mark.browser
+def test_home_page_opens_first_with_every_page_in_view(served_app, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = _chromium(pw)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(served_app)
+            page.get_by_role("heading", name="Guided starts").wait_for(timeout=90_000)
+            wait_until_run(page)
+            page.screenshot(path=str(tmp_path / "home.png"), full_page=True)
+            assert_no_exception(page)
+            nav = page.locator('[data-testid="stSidebarNav"]')
+            links = nav.locator('[data-testid="stSidebarNavLink"]')
+            # A link's text is its icon's ligature name, then its title.
+            titles = [t.strip().splitlines()[-1] for t in links.all_inner_texts()]
+            assert titles == NAVIGATION
+            for i in range(links.count()):
+                assert links.nth(i).is_visible(), NAVIGATION[i]
+            assert "more" not in nav.inner_text().lower()  # no "View 3 more"
+        finally:
+            browser.close()
+
+
+#: Each guided start's link: the title of the page it opens, the parameter
+#: that page writes to the URL once it has run (the URL carries the whole
+#: view), and what the page must show (dataset, models or layer, settings).
+STARTS = {
+    "Input gradients": (
+        "Input gradients · icu_physionet2012",
+        "features",
+        [f"icu_physionet2012-mlp-{p}" for p in ("none", "l1_weights", "grad_l1")],
+    ),
+    "λ sweep": ("λ sweep · sparse decision layers", "lambda", ["sst2-minilm"]),
+    "1 · Word clouds": ("Word clouds", "feature", ["sst2-minilm", "Feature"]),
+    "2 · Counterfactuals": (
+        "Counterfactuals",
+        "decision",
+        ["sst2-minilm", "it 's perfect", "Every candidate substitution"],
+    ),
+    "3 · Misclassifications": ("misclassifications", "example", ["sst2-minilm"]),
+    "Saliency lab": (
+        "Saliency lab · digits",
+        "example",
+        ["digits-cnn_digits-none", "CAFO", "CASO", "Integrated Gradients"],
+    ),
+    # Nothing of its view is in the URL; Streamlit's frontend shows a page
+    # link without parameters as a bare URL even after the sidebar wrote the
+    # dataset (the next run writes it).
+    "Add data": ("Add data", None, []),
+}
+
+
+@pytest.mark.browser
+def test_guided_starts_land_on_their_pages(served_app, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = _chromium(pw)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            for label, (title, written, shown) in STARTS.items():
+                page.goto(served_app)
+                main = page.locator('[data-testid="stMainBlockContainer"]')
+                link = main.get_by_role("link", name=label, exact=True)
+                wanted = parse_qs(urlsplit(link.get_attribute("href")).query)
+                link.click()
+                page.locator("h1").filter(has_text=title).first.wait_for(
+                    timeout=180_000
+                )
+                if written:
+                    page.wait_for_url(re.compile(rf"[?&]{written}="), timeout=180_000)
+                wait_until_run(page)
+                slug = label.split("·")[-1].strip().lower().replace(" ", "-")
+                page.screenshot(path=str(tmp_path / f"start-{slug}.png"))
+                body = assert_no_exception(page, label)
+                assert page.locator('[data-testid="stAlert"]').count() == 0, label
+                got = parse_qs(urlsplit(page.url).query)
+                assert {k: got.get(k) for k in wanted} == wanted, label
+                chosen = page.locator('[data-testid="stSelectbox"] input').evaluate_all(
+                    "inputs => inputs.map(i => i.value)"
+                )
+                shown_text = body + "\n".join(chosen)
+                for text in shown + wanted.get("dataset", []):
+                    assert text in shown_text, (label, text)
         finally:
             browser.close()

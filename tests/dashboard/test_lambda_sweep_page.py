@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 
 from core.paths import layers_dir
+from core.sparse_layers import sparse_layer
 from core.sparse_layers.sparse_layer import fit_sparse_layer
 from core.training.models import build_model
 from core.training.store import save_model
@@ -81,3 +84,15 @@ def test_models_chosen_in_the_sidebar_offer_their_penultimate_features():
         key=state.for_dataset(state.SWEEP_FEATURES, "breast_cancer")
     )
     assert features.options == ["raw", "penultimate:bc-mlp"]
+
+
+def test_classes_are_named_by_the_layers_dataset(monkeypatch):
+    # The path stores class codes; the page once showed "0", "1" and "2".
+    named = SimpleNamespace(class_names=("ant", "bee", "cat"))
+    monkeypatch.setattr(sparse_layer, "load_dataset", lambda name: named)
+    layer = fit_sparse_layer(toy_features(3), n_lambdas=5)
+    layer.save(layers_dir() / layer.name)
+    at = run_app("breast_cancer", PAGE)
+    assert_ok(at, errors=True)
+    box = at.selectbox(key=state.for_dataset(state.SWEEP_CLASS, layer.name))
+    assert box.options == ["ant", "bee", "cat"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -10,11 +11,12 @@ from streamlit.testing.v1 import AppTest
 
 import core.training.store
 from core.neural_lasso.table1 import ROWS
+from core.paths import models_dir
 from core.training.models import build_model
-from core.training.store import list_models, save_model
+from core.training.store import CARD, list_models, save_model
 from core.training.train import default_epochs
 from core.views import models as models_view
-from dashboard.common import state
+from dashboard.common import markdown, state
 from tests.dashboard.apptest import APP, TIMEOUT, assert_ok, require, run_app
 
 TRAIN_PAGE = "app_pages/data/train.py"
@@ -255,3 +257,70 @@ def test_shipped_models_cannot_be_deleted(tmp_path, monkeypatch):
     assert any("read-only" in c.value for c in at.caption)
     assert not at.checkbox
     assert (tmp_path / "bc-shipped").is_dir()
+
+
+LINK = "[x](http://e.example)"
+IMG = "<img src=x onerror=alert(1)>"
+
+
+def _edit_card(path: Path, **fields) -> None:
+    card = json.loads((path / CARD).read_text())
+    card.update(fields)
+    (path / CARD).write_text(json.dumps(card))
+
+
+def _shown(at: AppTest) -> list[str]:
+    """Every Markdown text on the page and in the sidebar, expander labels too."""
+    kinds = ("markdown", "caption", "warning", "error", "info", "success")
+    texts = [e.value for kind in kinds for e in getattr(at, kind)]
+    return texts + [e.label for e in at.expander]
+
+
+def test_hostile_cards_never_break_the_models_page_or_the_sidebar():
+    _save("bc-good", metrics={"auc": 0.9, LINK: 1.0})
+    odd = _save("bc-odd", penalty="group_l1", strength=1.0).path
+    _edit_card(odd, arch_kwargs={"n_features": IMG, "n_classes": 2})
+    _edit_card(odd, training={"surviving_features": [LINK, IMG]})
+    _edit_card(_save("bc-format").path, format="2")  # once a TypeError everywhere
+    for name in (IMG, "[x](https:e.example)"):  # folders named with HTML/Markdown
+        folder = models_dir() / name
+        folder.mkdir()
+        (folder / CARD).write_text((odd / CARD).read_text())
+
+    at = run_app(BC)
+    at.multiselect(key=_chosen_key(BC)).set_value(["bc-good", "bc-odd"]).run()
+    at.switch_page(MODELS_PAGE).run()
+    _check(at)
+    warnings = [w.value for w in at.sidebar.warning]
+    assert len(warnings) == 3
+    for name in ("bc-format", IMG, "[x](https:e.example)"):
+        assert any(markdown.escape(repr(name)) in w for w in warnings), name
+    assert set(at.dataframe[0].value["model_id"]) == {"bc-good", "bc-odd"}
+    # Data-derived text is shown escaped: never as a link, a picture or HTML.
+    shown = _shown(at)
+    assert not [t for t in shown if LINK in t or IMG in t or "https:e.example)" in t]
+    assert any(markdown.escape(IMG) in label for label in _shown(at))
+    # Only the weights are hashed: the card view does not vouch for the metrics.
+    at.selectbox(key=state.for_dataset(state.CARD_MODEL, BC)).set_value("bc-good")
+    at.run()
+    assert any("not covered by a hash" in c.value for c in at.caption)
+
+
+def test_train_checks_the_store_and_a_generated_id_before_training(
+    monkeypatch, tmp_path
+):
+    require(BC)
+    trained = []
+    monkeypatch.setattr(
+        "core.training.train.train", lambda *a, **k: trained.append(a) or 1 / 0
+    )
+    _save("bc-taken")
+    monkeypatch.setattr("core.training.store.default_model_id", lambda *a: "bc-taken")
+    at = _open(BC, TRAIN_PAGE)
+    _submit(at, BC, "linear")
+    assert any("already exists" in e.value for e in at.error)
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv("SPARSELENS_MODELS", str(tmp_path / "file" / "models"))
+    _submit(at, BC, "linear")
+    assert any("is not writable" in e.value for e in at.error)
+    assert trained == []

@@ -60,7 +60,7 @@ if kind == "features" and filename.lower().endswith((".npz", ".npy")):
     )
     options = adding.feature_options(filename)
 else:
-    raw = adding.read(data, filename)
+    raw = adding.read(data, filename, kind)
     if raw is None:
         registered_section()
         st.stop()

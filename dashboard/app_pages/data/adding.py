@@ -2,13 +2,18 @@
 widgets of each kind, registration with progress, and the registered list.
 
 Every message that may hold text from the file (column names, cell values,
-the file name) is escaped for Markdown before it is shown.
+the file name) is escaped for Markdown before it is shown, and whatever reading,
+registering or deleting raises is shown as an error (:func:`attempt`), never as
+a traceback: a file may be hostile, and the page must outlive it.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -23,7 +28,12 @@ from core.data.user import (
 )
 from core.data.user.profile import ROLES, profile_columns, profile_frame
 from core.data.user.tables import RawTable, read_table
-from core.data.user.validate import MAX_MB_ENV, max_upload_mb
+from core.data.user.validate import (
+    MAX_COLUMNS,
+    MAX_FEATURE_COLUMNS,
+    MAX_MB_ENV,
+    max_upload_mb,
+)
 from core.errors import SparseLensError
 from dashboard.common import markdown, state
 
@@ -41,11 +51,56 @@ TYPES = {
 }
 LABEL_GUESSES = ("label", "target", "y", "class", "outcome", "died_in_hosp")
 NONE = "(none)"
+#: Errors a bad file, a bad path or the disk cause: shown as their message.
+FILE_ERRORS = (SparseLensError, ValueError, OSError)
+
+_log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def error(exc: Exception) -> None:
     """``exc``'s message as an error, escaped (it may quote the file)."""
     st.error(markdown.escape(exc))
+
+
+def attempt(call: Callable[[], T], doing: str) -> T | None:
+    """``call()``, or None after showing why it failed as an error.
+
+    Parameters
+    ----------
+    call : callable
+        Reads, registers or deletes.
+    doing : str
+        What it does, for the messages (``"reading c.csv"``).
+
+    Returns
+    -------
+    The result, or None when it raised. :data:`FILE_ERRORS` show their own
+    message; running out of memory says so; anything else is a bug of
+    SparseLens's, shown as such with its traceback in the server log (the
+    page never shows one).
+    """
+    try:
+        return call()
+    except MemoryError:
+        st.error(
+            markdown.escape(
+                f"Not enough memory for {doing}: the file expands to more than this "
+                "server can hold. Use a smaller file (fewer rows or columns)."
+            )
+        )
+    except FILE_ERRORS as exc:
+        error(exc)
+    except Exception as exc:  # the page must outlive any file; see the docstring
+        _log.exception("Add data: %s failed", doing)
+        st.error(
+            markdown.escape(
+                f"{doing.capitalize()} failed with an unexpected "
+                f"{type(exc).__name__} ({exc}). This is a bug in SparseLens; the "
+                "server log holds the details."
+            )
+        )
+    return None
 
 
 def limit_caption() -> str:
@@ -79,14 +134,17 @@ def source(kind: str) -> tuple[bytes | str, str] | None:
 
 
 @st.cache_resource(max_entries=2, show_spinner="Reading the file for a preview…")
-def _read(data: bytes | str, filename: str, stamp: object) -> RawTable:
+def _read(
+    data: bytes | str, filename: str, stamp: object, max_columns: int
+) -> RawTable:
     # ``stamp`` (size and mtime of a path) re-reads a file changed on disk.
     # Registering reads the file again, with a progress bar.
-    return read_table(data, filename)
+    return read_table(data, filename, max_columns=max_columns)
 
 
-def read(data: bytes | str, filename: str) -> RawTable | None:
-    """The file read as a table (cached), or None after showing why not."""
+def read(data: bytes | str, filename: str, kind: str) -> RawTable | None:
+    """The file read as a table of ``kind`` (cached), or None after showing why
+    not. A table of features may have more columns than the other kinds."""
     stamp = None
     if isinstance(data, str):
         try:
@@ -94,11 +152,8 @@ def read(data: bytes | str, filename: str) -> RawTable | None:
             stamp = (stat.st_size, stat.st_mtime_ns)
         except OSError:
             stamp = None
-    try:
-        return _read(data, filename, stamp)
-    except (SparseLensError, ValueError) as exc:
-        error(exc)
-        return None
+    wide = MAX_FEATURE_COLUMNS if kind == "features" else MAX_COLUMNS
+    return attempt(lambda: _read(data, filename, stamp, wide), f"reading {filename}")
 
 
 def file_key(raw: RawTable, key: str) -> str:
@@ -276,16 +331,16 @@ def register(kind: str, data: bytes | str, filename: str, name: str, options: di
     bar = st.progress(0.0, text="Reading…")
     add = ADD.get(kind, add_mimic)
     try:
-        return add(
-            data,
-            name=name,
-            filename=filename,
-            progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m),
-            **options,
+        return attempt(
+            lambda: add(
+                data,
+                name=name,
+                filename=filename,
+                progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m),
+                **options,
+            ),
+            f"registering {filename}",
         )
-    except (SparseLensError, ValueError, OSError) as exc:
-        error(exc)
-        return None
     finally:
         bar.empty()
 
@@ -318,10 +373,7 @@ def delete_form(names: list[str]) -> None:
         f"Yes, delete {markdown.escape(choice)}", key=state.ADD_DELETE_CONFIRM
     )
     if right.button("Delete", disabled=not sure, key=state.ADD_DELETE):
-        try:
-            delete(choice)
-        except (SparseLensError, OSError) as exc:
-            error(exc)
+        if attempt(lambda: delete(choice), f"deleting {choice}") is None:
             return
         st.session_state[state.ADD_NOTICE] = f"Deleted {choice}."
         st.rerun()

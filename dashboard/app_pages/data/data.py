@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.data import get_spec
 from core.data.access import SPLITS, no_features_reason
 from core.figures import data as data_figures
 from core.views import data as data_view
@@ -21,7 +22,11 @@ NUMBER = st.column_config.NumberColumn(format="%.4g")
 st.title(f"Data · {name}")
 st.markdown(ds.description or "*No description.*")  # written by the loader
 if ds.source:
-    st.caption(f"Source: {markdown.escape(ds.source)}")
+    # A built-in loader's source is ours (its URLs should stay links); a
+    # registered dataset's names the user's file, so it is shown literally.
+    builtin = get_spec(name).stored is None
+    source = ds.source if builtin else markdown.escape(ds.source)
+    st.caption(f"Source: {source}")
 cols = st.columns(4)
 cols[0].metric("Task", ds.task)
 cols[1].metric("Modality", ds.modality)

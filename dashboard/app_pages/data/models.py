@@ -18,7 +18,7 @@ from core.neural_lasso.table1 import ROWS
 from core.paths import ASSETS_DIR
 from core.training.store import delete_model, list_models
 from core.views import models as models_view
-from dashboard.common import downloads, loaders, sidebar, state
+from dashboard.common import downloads, loaders, markdown, sidebar, state
 
 NUMBER = st.column_config.NumberColumn(format="%.4g")
 
@@ -32,7 +32,7 @@ def delete(dataset: str, model_id: str) -> None:
     try:
         delete_model(model_id)
     except (SparseLensError, ValueError, OSError) as exc:
-        st.session_state[state.NOTICE] = ("error", str(exc))
+        st.session_state[state.NOTICE] = ("error", markdown.escape(exc))
         return
     chosen = state.for_dataset(state.MODELS, dataset)
     kept = [i for i in st.session_state.get(chosen, []) if i != model_id]
@@ -53,9 +53,11 @@ if notice := st.session_state.pop(state.NOTICE, None):
 
 stored = loaders.guarded(list_models, name)
 if not stored:
+    reason = models_view.no_training_reason(loaders.require_dataset(name))
     st.info(
-        f"No models are stored for **{name}** yet. Train one on the Train page; "
-        f"the shipped pretrained ones live in `{ASSETS_DIR / 'models'}`."
+        f"No models are stored for **{name}**. "
+        + (markdown.escape(reason) if reason else "Train one on the Train page; ")
+        + f" The shipped pretrained ones live in `{ASSETS_DIR / 'models'}`."
     )
     st.stop()
 by_id = {m.card.model_id: m for m in stored}
@@ -89,7 +91,7 @@ else:
         kept = models_view.surviving_features_on_card(card)
         if kept is None:
             continue
-        total = card.arch_kwargs.get("n_features", "?")
+        total = markdown.escape(card.arch_kwargs.get("n_features", "?"))
         with st.expander(f"`{card.model_id}`: {len(kept)} of {total} features survive"):
             st.dataframe(
                 pd.DataFrame({"surviving feature": kept}),
@@ -130,8 +132,10 @@ current = by_id[model_id]
 if loaded := loaders.model_or_none(model_id):
     n_params = sum(p.numel() for p in loaded[0].parameters())
     st.caption(
-        f"{current.card.architecture}, {n_params:,} parameters; weights verified "
-        "against the SHA-256 in the card."
+        f"{markdown.escape(current.card.architecture)}, {n_params:,} parameters. "
+        "The weights were verified against the SHA-256 in the card; the card's "
+        "other fields (metrics, training record) are not covered by a hash and "
+        "are shown as the card states them."
     )
 st.json(dataclasses.asdict(current.card), expanded=1)
 if current.shipped:

@@ -15,11 +15,11 @@ from core.errors import SparseLensError
 from core.neural_lasso.table1 import ROWS
 from core.training.metrics import METRIC_LABELS
 from core.training.penalties import PENALTIES, make_penalty
-from core.training.store import check_new_model_id
+from core.training.store import check_can_store, default_model_id
 from core.training.train import TrainConfig, default_epochs, store_result, train
 from core.views import data as data_view
 from core.views import models as models_view
-from dashboard.common import downloads, loaders, state
+from dashboard.common import downloads, loaders, markdown, state
 
 name = st.session_state[state.DATASET]
 st.title(f"Train · {name}")
@@ -97,9 +97,13 @@ with st.form(state.TRAIN_FORM):
 
 
 def train_and_store() -> None:
-    """Train with the form's settings, store the model, rerun to list it."""
-    if model_id:
-        loaders.guarded(check_new_model_id, model_id)
+    """Train with the form's settings, store the model, rerun to list it.
+
+    The ID (typed or generated) and the store are checked first, so that a
+    taken ID or a read-only store is refused before the training, not after.
+    """
+    new_id = model_id or default_model_id(name, arch, penalty, int(seed))
+    store = loaders.guarded(check_can_store, new_id)
     status = st.status(f"Training {arch} on {name}…", expanded=True)
     bar = status.progress(0.0, text="Calibrating the penalty on the first batch…")
 
@@ -116,10 +120,10 @@ def train_and_store() -> None:
         )
         config = TrainConfig(epochs=int(epochs), seed=int(seed))
         result = train(ds, arch, [pen], config, progress=progress)
-        stored = store_result(result, ds, model_id=model_id or None)
-    except (SparseLensError, ValueError) as exc:
+        stored = store_result(result, ds, model_id=new_id, store=store)
+    except (SparseLensError, ValueError, OSError) as exc:
         status.update(label="Training failed; nothing was stored.", state="error")
-        st.error(str(exc))
+        st.error(markdown.escape(exc))
         return
     status.update(label=f"Trained {arch} on {name}.", state="complete")
     st.session_state[state.LAST_TRAINED] = {

@@ -17,7 +17,7 @@ from core.neural_lasso import panels as nl_panels
 from core.neural_lasso import smoothness as nl_smoothness
 from core.views import neural_lasso as nl_views
 from dashboard.app_pages.neural_lasso import inspecting
-from dashboard.common import downloads, loaders, markdown, state
+from dashboard.common import downloads, links, loaders, markdown, state
 
 TRENDS = {"binned": "binned mean + IQR", "lowess": "LOWESS", "none": "none"}
 
@@ -32,6 +32,7 @@ ids = inspecting.choose_models(
 models = inspecting.load_models(ds, ids)
 
 left, mid, right = st.columns(3)
+links.bind(state.Q_SPLIT, state.INSPECT_SPLIT, SPLITS)
 split = left.radio("Split", SPLITS, index=2, key=state.INSPECT_SPLIT, horizontal=True)
 target = inspecting.choose_target(
     ds, state.for_dataset(state.INSPECT_TARGET, name), mid
@@ -45,11 +46,13 @@ trend = right.radio(
 )
 
 grads = inspecting.gradients(models, ds, split, target)
+features_key = state.for_setting(state.INSPECT_FEATURES, name, *ids)
+links.bind(state.Q_FEATURES, features_key, ds.feature_names, many=True)
 features = st.multiselect(
     "Features",
     ds.feature_names,
     default=nl_gradients.top_features(ds, split, list(grads.values())),
-    key=state.for_setting(state.INSPECT_FEATURES, name, *ids),
+    key=features_key,
     help="By default the 12 with the largest mean |gradient| (per SD or IQR, over "
     "the chosen models and observed values).",
 )

@@ -4,7 +4,8 @@ Prerequisite checks that explain what to do, the model and class pickers, and
 the cached computations (gradients, probabilities, the PCA basis, neighbours).
 Cached functions take the model and dataset as ``_model`` / ``_ds`` (not
 hashed) beside the hashable IDs that identify them: model ID and weights
-digest, dataset name and data home.
+digest, dataset name, data home and content stamp (a dataset registered again
+under the same name is another dataset).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from sklearn.decomposition import PCA
 from torch import nn
 
 from core.data import Dataset
-from core.data.access import no_features_reason
+from core.data.user import content_stamp
 from core.neural_lasso import comparison as nl_comparison
 from core.neural_lasso import gradients as nl_gradients
 from core.neural_lasso import pca as nl_pca
@@ -23,16 +24,19 @@ from core.neural_lasso import smoothness as nl_smoothness
 from core.paths import data_home
 from core.training.metrics import predict_proba
 from core.training.store import StoredModel, list_models
-from dashboard.common import loaders, markdown, sidebar
+from dashboard.common import links, loaders, sidebar, state
 
 
 def require_features(ds: Dataset) -> None:
     """Stop with an explanation when ``ds`` has no feature matrix."""
     if ds.train.X is None or not ds.n_features:
+        held = "raw text" if ds.modality == "text" else "images as pixels only"
         st.info(
-            f"{markdown.escape(no_features_reason(ds))}\n\nInput gradients are shown per feature: "
-            "choose a dataset with features in the sidebar (synthetic, adult, "
-            "breast_cancer, icu_rhc, icu_physionet2012, newsgroups)."
+            f"{ds.name} holds {held}, with no feature matrix a model reads "
+            "directly, so there are no input features to take gradients of. "
+            "Input gradients are shown per feature: choose a dataset with "
+            "features in the sidebar (synthetic, adult, breast_cancer, icu_rhc, "
+            "icu_physionet2012, newsgroups, digits)."
         )
         st.stop()
 
@@ -55,6 +59,7 @@ def require_stored(name: str) -> list[StoredModel]:
 def choose_models(name: str, stored: list[StoredModel], key: str) -> list[str]:
     """Up to three models (default: plain, L1-weights and gradient-L1 MLPs)."""
     by_id = {m.card.model_id: m for m in stored}
+    links.bind(state.Q_MODELS, key, list(by_id), many=True, max_values=3)
     chosen = st.multiselect(
         "Models (up to three, side by side)",
         list(by_id),
@@ -94,6 +99,7 @@ def choose_target(ds: Dataset, key: str, where=st) -> int | None:
     first = nl_gradients.default_target(ds)
     first = ALL_CLASSES if first is None else first  # the default comes first
     options = [first, *(t for t in [*range(ds.n_classes), ALL_CLASSES] if t != first)]
+    links.bind(state.Q_CLASS, key, options)
     choice = where.selectbox(
         "Explain",
         options,
@@ -111,9 +117,13 @@ def _home() -> str:
     return str(data_home())
 
 
+def _stamp(ds: Dataset) -> str | None:
+    return content_stamp(ds.name)
+
+
 @st.cache_data(max_entries=48, show_spinner="Computing input gradients…")
 def _gradients(
-    _model, _ds, model_id, sha256, dataset, home, split, target
+    _model, _ds, model_id, sha256, dataset, home, stamp, split, target
 ) -> np.ndarray:
     return nl_gradients.standardised_gradients(_model, _ds, split, target)
 
@@ -123,13 +133,17 @@ def gradients(
 ) -> dict[str, np.ndarray]:
     """Standardised-space gradients per model ID (cached per model and split)."""
     return {
-        i: loaders.guarded(_gradients, m, ds, i, sha, ds.name, _home(), split, target)
+        i: loaders.guarded(
+            _gradients, m, ds, i, sha, ds.name, _home(), _stamp(ds), split, target
+        )
         for i, (m, sha) in models.items()
     }
 
 
 @st.cache_data(max_entries=24, show_spinner=False)
-def _probabilities(_model, _X, model_id, sha256, dataset, home, split) -> np.ndarray:
+def _probabilities(
+    _model, _X, model_id, sha256, dataset, home, stamp, split
+) -> np.ndarray:
     return predict_proba(_model, _X)
 
 
@@ -137,26 +151,26 @@ def probabilities(models: dict, ds: Dataset, split: str) -> dict[str, np.ndarray
     """Predicted class probabilities per model ID, arrays (n_samples, n_classes)."""
     X = nl_gradients.split_inputs(ds, split)
     return {
-        i: _probabilities(m, X, i, sha, ds.name, _home(), split)
+        i: _probabilities(m, X, i, sha, ds.name, _home(), _stamp(ds), split)
         for i, (m, sha) in models.items()
     }
 
 
 @st.cache_data(max_entries=8, show_spinner="Fitting the PCA basis…")
-def _pca(_ds, dataset, home) -> PCA:
+def _pca(_ds, dataset, home, stamp) -> PCA:
     return nl_pca.pca_basis(_ds)
 
 
 def pca_basis(ds: Dataset) -> PCA:
     """The dataset's one PCA basis (fitted on standardised train inputs)."""
-    return _pca(ds, ds.name, _home())
+    return _pca(ds, ds.name, _home(), _stamp(ds))
 
 
 @st.cache_data(max_entries=8, show_spinner="Finding nearest neighbours…")
-def _neighbours(_ds, dataset, home, split, k) -> np.ndarray:
+def _neighbours(_ds, dataset, home, stamp, split, k) -> np.ndarray:
     return nl_smoothness.neighbours(nl_gradients.split_inputs(_ds, split), k)
 
 
 def neighbours(ds: Dataset, split: str, k: int = nl_smoothness.N_NEIGHBOURS):
     """Each example's k nearest neighbours in standardised input space."""
-    return loaders.guarded(_neighbours, ds, ds.name, _home(), split, k)
+    return loaders.guarded(_neighbours, ds, ds.name, _home(), _stamp(ds), split, k)

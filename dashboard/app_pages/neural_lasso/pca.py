@@ -17,7 +17,7 @@ from core.figures.style import label
 from core.neural_lasso import gradients as nl_gradients
 from core.neural_lasso import pca as nl_pca
 from dashboard.app_pages.neural_lasso import inspecting
-from dashboard.common import downloads, loaders, markdown, state
+from dashboard.common import downloads, links, loaders, markdown, state
 
 SPLIT = "test"
 
@@ -30,9 +30,9 @@ ids = inspecting.choose_models(name, stored, state.for_dataset(state.PCA_MODELS,
 models = inspecting.load_models(ds, ids)
 left, right = st.columns(2)
 target = inspecting.choose_target(ds, state.for_dataset(state.PCA_TARGET, name), left)
-shown = right.selectbox(
-    "Gradients of", ids, key=state.for_setting(state.PCA_MODEL, name, *ids)
-)
+shown_key = state.for_setting(state.PCA_MODEL, name, *ids)
+links.bind(state.Q_MODEL, shown_key, ids)
+shown = right.selectbox("Gradients of", ids, key=shown_key)
 
 pca = inspecting.pca_basis(ds)
 coords = loaders.guarded(nl_pca.pca_coordinates, pca, ds, SPLIT)

@@ -17,7 +17,7 @@ from core.training.metrics import predict_proba
 from core.training.store import list_models
 from dashboard.app_pages.neural_lasso import inspecting
 from dashboard.app_pages.saliency import explaining
-from dashboard.common import downloads, loaders, markdown, sidebar, state
+from dashboard.common import downloads, links, loaders, markdown, sidebar, state
 
 name = st.session_state[state.DATASET]
 ds = loaders.require_dataset(name)
@@ -38,6 +38,7 @@ if not stored:
 
 by_id = {m.card.model_id: m for m in stored}
 left, mid, right = st.columns([2, 1, 1])
+links.bind(state.Q_MODEL, state.for_dataset(state.SALIENCY_MODEL, name), by_id)
 model_id = left.selectbox(
     "Model",
     list(by_id),
@@ -46,6 +47,7 @@ model_id = left.selectbox(
 )
 model, card = loaders.require_model(model_id)
 inspecting.load_models(ds, [model_id])  # stops on an input-size mismatch
+links.bind(state.Q_EXAMPLE, state.SALIENCY_EXAMPLE, range(len(ds.test)))
 index = int(
     mid.number_input(
         "Test example",
@@ -66,6 +68,7 @@ n_curve = int(
         "starting at the chosen one.",
     )
 )
+links.bind(state.Q_METHODS, state.SALIENCY_METHODS, method_names(), many=True)
 methods = st.multiselect(
     "Methods",
     method_names(),

@@ -14,7 +14,7 @@ from core.sparse_layers.debugging.counterfactuals import (
     flip_rate_table,
 )
 from dashboard.app_pages.sparse_layers import debugging
-from dashboard.common import downloads, loaders, markdown, state
+from dashboard.common import downloads, links, loaders, markdown, state
 
 st.title("Counterfactuals · word substitutions")
 st.caption(
@@ -28,6 +28,7 @@ st.caption(
 wb = debugging.pick_layer("cf", text_only=True, prefer="sst2-minilm")
 corpus, clouds = debugging.pick_clouds(wb, "cf")
 encoder, _ = loaders.guarded(wb.encoder)
+links.bind(state.Q_DECISION, state.CF_LAYER, ["sparse", "dense"])
 which = st.radio(
     "Decision layer", ["sparse", "dense"], horizontal=True, key=state.CF_LAYER
 )
@@ -45,12 +46,14 @@ if source == "type one":
     )
 else:
     tests = loaders.guarded(wb.texts, "test", 300)
+    pick_key = state.for_dataset(state.CF_PICK, wb.name)
+    links.bind(state.Q_EXAMPLE, pick_key, range(len(tests)))
     text = tests[
         st.selectbox(
             "Test sentence",
             range(len(tests)),
             format_func=lambda i: tests[i][:120],
-            key=state.for_dataset(state.CF_PICK, wb.name),
+            key=pick_key,
         )
     ]
 if not text.strip():
@@ -60,13 +63,15 @@ st.text(text)
 
 
 @st.cache_data(max_entries=32, show_spinner="Scoring every substitution…")
-def substitutions(name: str, which: str, text: str, corpus: str, min_count: int):
+def substitutions(stamp: str, which: str, text: str, corpus: str, min_count: int):
+    # ``stamp`` (the layer's content digest), not its name: the λ sweep page
+    # may have recomputed the layer under the same name.
     return all_substitutions(text, layer, clouds, encoder)
 
 
 y, proba, table = loaders.guarded(
     substitutions,
-    wb.name,
+    debugging.layer_stamp(wb),
     which,
     text,
     f"{corpus.settings}{hash(corpus.texts)}",

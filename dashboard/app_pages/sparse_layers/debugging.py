@@ -4,10 +4,12 @@ its word clouds, draw a feature's clouds. The work is in
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -19,7 +21,7 @@ from core.sparse_layers.debugging.lime_clouds import (
 )
 from core.sparse_layers.debugging.workbench import Workbench, workbench
 from core.sparse_layers.sparse_layer import SparseLayer, list_layers
-from dashboard.common import downloads, loaders, state
+from dashboard.common import downloads, links, loaders, state
 
 SIDES = {"positive": "Greens", "negative": "Reds"}
 
@@ -51,6 +53,7 @@ def pick_layer(page: str, *, text_only: bool, prefer: str | None = None) -> Work
         st.stop()
     names = list(layers)
     key = state.for_setting(state.DEBUG_LAYER, page)
+    links.bind(state.Q_LAYER, key, names)
     if st.session_state.get(key) not in names:
         dataset = st.session_state.get(state.DATASET)
         mine = [n for n in names if n == prefer] or [
@@ -60,6 +63,34 @@ def pick_layer(page: str, *, text_only: bool, prefer: str | None = None) -> Work
     name = st.selectbox("Sparse layer", names, key=key)
     folder = layers[name]
     return loaders.guarded(_workbench, str(folder), folder.stat().st_mtime)
+
+
+def layer_stamp(wb: Workbench) -> str:
+    """A digest of the layer's content (both paths' weights and
+    standardisation, the selection, the features): caches of what a layer
+    computes key on it, so a layer recomputed under the same name on the λ
+    sweep page is never served from another's entry."""
+    stored = wb.stored
+    digest = hashlib.sha256(
+        repr((stored.name, stored.dataset, stored.features, stored.selected)).encode()
+    )
+    for path in (stored.path, stored.dense):
+        for array in (path.lambdas, path.coef, path.intercept, path.center, path.scale):
+            digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
+
+
+@st.cache_data(max_entries=8, show_spinner="Computing the deep features…")
+def _split_features(
+    _wb: Workbench, stamp: str, split: str
+) -> tuple[np.ndarray, np.ndarray]:
+    return _wb.features(split), _wb.labels(split)
+
+
+def split_features(wb: Workbench, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """The deep features and class codes of a split of the layer's dataset,
+    cached by the layer's content (:func:`layer_stamp`)."""
+    return loaders.guarded(_split_features, wb, layer_stamp(wb), split)
 
 
 @st.cache_resource(max_entries=4, show_spinner="Reading the word clouds…")

@@ -12,7 +12,7 @@ import streamlit as st
 from core.figures import sparse_layers as figures
 from core.sparse_layers.glm.selection import path_summary, top_weighted_features
 from core.sparse_layers.sparse_layer import compute_sparse_layer, list_layers
-from dashboard.common import downloads, loaders, markdown, sidebar, state
+from dashboard.common import downloads, links, loaders, markdown, sidebar, state
 
 dataset = st.session_state[state.DATASET]
 st.title("λ sweep · sparse decision layers")
@@ -60,6 +60,7 @@ if not layers:
     st.stop()
 names = list(layers)
 mine = [n for n in names if n.startswith(f"{dataset}-")]
+links.bind(state.Q_LAYER, state.SWEEP_LAYER, names)
 if st.session_state.get(state.SWEEP_LAYER) not in names:
     st.session_state[state.SWEEP_LAYER] = (mine or names)[0]
 name = st.selectbox("Sparse layer", names, key=state.SWEEP_LAYER)
@@ -75,23 +76,27 @@ if layer.dataset != dataset:
         )
     )
 path = layer.path
-classes = [str(c) for c in path.classes]
+classes = list(loaders.layer_class_names(name, layer))
 
 left, right = st.columns([3, 1])
+index_key = state.for_dataset(state.SWEEP_INDEX, name)
+links.bind(state.Q_LAMBDA, index_key, range(len(path)))
 index = left.select_slider(
     "λ (left: strongest, fewest features)",
     options=list(range(len(path))),
     value=layer.selected,
     format_func=lambda i: f"{path.lambdas[i]:.3g}",
-    key=state.for_dataset(state.SWEEP_INDEX, name),
+    key=index_key,
 )
 output = 0
 if path.coef.shape[1] > 1:
+    class_key = state.for_dataset(state.SWEEP_CLASS, name)
+    links.bind(state.Q_CLASS, class_key, range(len(classes)))
     output = right.selectbox(
         "Class",
         range(len(classes)),
         format_func=lambda c: classes[c],
-        key=state.for_dataset(state.SWEEP_CLASS, name),
+        key=class_key,
     )
 
 d = path.diagnostics

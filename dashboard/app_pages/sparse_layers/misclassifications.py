@@ -16,9 +16,9 @@ from core.sparse_layers.debugging.misclassifications import (
     misclassifications,
 )
 from dashboard.app_pages.sparse_layers import debugging
-from dashboard.common import downloads, loaders, state
+from dashboard.common import downloads, links, loaders, state
 
-st.title("Errors · misclassifications through deep features")
+st.title("Misclassifications through deep features")
 st.caption(
     "For an input of class l predicted p, feature i scores γᵢ = (W[p,i] − W[l,i])·zᵢ "
     "on the layer's standardised features; the top feature is set to zero (its "
@@ -28,34 +28,33 @@ st.caption(
 
 wb = debugging.pick_layer("misclassifications", text_only=False)
 c = st.columns(2)
+links.bind(state.Q_DECISION, state.MISCLASSIFICATIONS_LAYER, ["sparse", "dense"])
 which = c[0].radio(
     "Decision layer",
     ["sparse", "dense"],
     horizontal=True,
     key=state.MISCLASSIFICATIONS_LAYER,
 )
+links.bind(state.Q_SPLIT, state.MISCLASSIFICATIONS_SPLIT, ["test", "val", "train"])
 split = c[1].selectbox(
     "Split", ["test", "val", "train"], key=state.MISCLASSIFICATIONS_SPLIT
 )
 layer, index = wb.layers[which], 0
 if which == "sparse":
     path = wb.stored.path
+    index_key = state.for_dataset(state.MISCLASSIFICATIONS_INDEX, wb.name)
+    links.bind(state.Q_LAMBDA, index_key, range(len(path)))
     index = st.select_slider(
         "λ of the sparse layer (left: sparser)",
         options=list(range(len(path))),
         value=wb.stored.selected,
-        key=state.for_dataset(state.MISCLASSIFICATIONS_INDEX, wb.name),
+        key=index_key,
         format_func=lambda i: f"{i}: {int(path.nonzeros[i].sum())} weights",
     )
     layer = DecisionLayer.from_path(path, index, wb.class_names, "sparse")
 
 
-@st.cache_data(max_entries=8, show_spinner="Computing the deep features…")
-def features(name: str, extractor: str, split: str):
-    return wb.features(split), wb.labels(split)
-
-
-H, y = loaders.guarded(features, wb.name, wb.stored.features, split)
+H, y = debugging.split_features(wb, split)
 table, gammas = misclassifications(layer, H, y)
 summary = misclassification_summary(table, len(y))
 m = st.columns(3)
@@ -75,15 +74,17 @@ downloads.table(
 )
 
 st.subheader("One error")
+pick_key = state.for_setting(
+    state.MISCLASSIFICATIONS_PICK, wb.name, which, split, str(index)
+)
+links.bind(state.Q_EXAMPLE, pick_key, range(len(table)))
 pick = st.selectbox(
     "Error",
     range(len(table)),
     format_func=lambda i: (
         f"#{table['index'].iloc[i]}: {table.true.iloc[i]} → {table.predicted.iloc[i]}"
     ),  # a selectbox shows options as plain text
-    key=state.for_setting(
-        state.MISCLASSIFICATIONS_PICK, wb.name, which, split, str(index)
-    ),
+    key=pick_key,
 )
 row = table.iloc[pick]
 if wb.is_text:

@@ -9,7 +9,7 @@ import streamlit as st
 
 from core.sparse_layers.debugging.lime_clouds import top_activating
 from dashboard.app_pages.sparse_layers import debugging
-from dashboard.common import downloads, state
+from dashboard.common import downloads, links, state
 
 st.title("Word clouds · deep features of a text model")
 st.caption(
@@ -34,11 +34,13 @@ def describe(f: int) -> str:
     return f"feature {f} · " + ("sparse layer" if f in in_sparse else "dense only")
 
 
+feature_key = state.for_dataset(state.CLOUDS_FEATURE, wb.name)
+links.bind(state.Q_FEATURE, feature_key, order)
 feature = st.selectbox(
     "Feature (the sparse layer's first, largest weight first)",
     order,
     format_func=describe,
-    key=state.for_dataset(state.CLOUDS_FEATURE, wb.name),
+    key=feature_key,
 )
 feature = int(feature)
 

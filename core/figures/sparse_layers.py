@@ -20,9 +20,12 @@ from core.sparse_layers.glm.selection import entry_order
 MAX_LINES = 40
 
 
-def _mark(fig: go.Figure, x: float, text: str, dash: str, anchor: str) -> None:
+def _mark(
+    fig: go.Figure, x: float, text: str, dash: str, anchor: str, row: int = 0
+) -> None:
     """A vertical line at ``x`` (data units), labelled above the plot; ``anchor``
-    is the label's ``xanchor`` (``"right"``: the text ends at the line).
+    is the label's ``xanchor`` (``"right"``: the text ends at the line), ``row``
+    lifts the label by that many lines (a third mark's label clears the others).
 
     The label is its own annotation: on a log axis ``add_vline``'s would stand at
     10^x (plotly.py #2580) and stretch the axis to 10^x. A log axis has no place
@@ -38,6 +41,7 @@ def _mark(fig: go.Figure, x: float, text: str, dash: str, anchor: str) -> None:
         yref="paper",
         yanchor="bottom",
         xanchor=anchor,
+        yshift=18 * row,
         text=text,
         showarrow=False,
         font={"color": "grey"},
@@ -101,8 +105,26 @@ def tradeoff_figure(
     selected: int,
     current: int,
     title: str,
+    by_size: int | None = None,
+    by_size_label: str = "by size",
 ) -> go.Figure:
-    """Accuracy (train, validation, test) against the number of features used."""
+    """Accuracy (train, validation, test) against the number of features used.
+
+    Parameters
+    ----------
+    path : ElasticNetPath
+    test_accuracy : array of shape (K,)
+    selected : int
+        The λ index the validation-accuracy rule chose (mark "selected").
+    current : int
+        The slider's λ index (mark "slider").
+    title : str
+    by_size : int, optional
+        A λ index chosen by size (:func:`select_by_size
+        <core.sparse_layers.glm.selection.select_by_size>`), marked apart with
+        ``by_size_label`` on a line of its own above the other labels.
+    by_size_label : str
+    """
     d = path.diagnostics
     n = path.active_features
     fig = go.Figure()
@@ -137,6 +159,8 @@ def tradeoff_figure(
         height=400,
     )
     _mark_selected_and_current(fig, n[selected], n[current])
+    if by_size is not None:
+        _mark(fig, n[by_size], by_size_label, "dashdot", "left", row=1)
     return fig
 
 

@@ -4,7 +4,8 @@
   space, and in original units (per mg/dL, per year) by the chain rule through
   the dataset's affine scaling;
 - what a gradient explains, in words, and the unit of a gradient axis;
-- the features whose gradients matter most.
+- the features whose gradients matter most, and on clinical data the
+  continuous labs and vitals a page opens on.
 
 References
 ----------
@@ -156,3 +157,69 @@ def top_features(
     importance = feature_importance(ds, split, gradients)
     order = np.argsort(-importance, kind="stable")[: max(k, 0)]
     return [ds.feature_names[j] for j in order]
+
+
+#: More distinct observed values than this make a feature continuous: flags and
+#: one-hot columns have two, small ordinal scores a handful.
+MAX_DISCRETE_VALUES = 10
+
+
+def continuous_features(ds: Dataset, split: str = "train") -> np.ndarray:
+    """Which features are continuous, decided from the data.
+
+    A feature is continuous when it takes more than
+    :data:`MAX_DISCRETE_VALUES` distinct observed (not imputed) values in
+    ``split`` and its name does not mark it as an indicator: a missing-value
+    flag (``*_missing``) or a one-hot column (``column=level``) is a 0/1
+    column whatever values it holds.
+
+    Returns
+    -------
+    array of shape (n_features,), bool
+    """
+    X = split_inputs(ds, split)
+    observed = observed_mask(split_of(ds, split), ds.n_features)
+    return np.array(
+        [
+            len(np.unique(X[observed[:, j], j])) > MAX_DISCRETE_VALUES
+            and not name.endswith("_missing")
+            and "=" not in name
+            for j, name in enumerate(ds.feature_names)
+        ],
+        dtype=bool,
+    )
+
+
+def clinical_features(ds: Dataset) -> list[str]:
+    """The continuous features (:func:`continuous_features`) with a normal range.
+
+    Labs and vitals, in column order; indicators, missing-value flags, one-hot
+    columns and scores without a normal range are left out.
+    """
+    continuous = continuous_features(ds)
+    return [
+        f
+        for j, f in enumerate(ds.feature_names)
+        if continuous[j] and f in ds.normal_ranges
+    ]
+
+
+def default_features(
+    ds: Dataset,
+    split: str,
+    gradients: Sequence[np.ndarray],
+    k: int = N_TOP_FEATURES,
+) -> list[str]:
+    """The features a gradient page opens on, most influential first.
+
+    On a clinical dataset (one with normal ranges) the ``k`` features of
+    :func:`clinical_features` with the largest :func:`feature_importance`: a
+    clinician reads labs and vitals against their normal ranges, while a 0/1
+    column draws two vertical stripes. Elsewhere, or when no feature
+    qualifies, :func:`top_features`.
+    """
+    ranked = top_features(ds, split, gradients, k=ds.n_features)
+    clinical = set(clinical_features(ds)) if ds.normal_ranges else set()
+    if not clinical:
+        return ranked[: max(k, 0)]
+    return [f for f in ranked if f in clinical][: max(k, 0)]

@@ -531,13 +531,10 @@ def load_model(model_id: str | Path) -> tuple[nn.Module, ModelCard]:
         state = load_file(str(weights))
     except Exception as exc:  # safetensors raises its own error types
         raise ModelStoreError(f"Cannot read weights {weights}: {exc}") from exc
-    try:
-        model = build_model(card.architecture, **card.arch_kwargs)
-    except (UnknownNameError, ValueError, RuntimeError) as exc:  # torch: bad sizes
-        raise ModelStoreError(
-            f"Stored model {card.model_id} ({folder}) cannot be rebuilt from its "
-            f"card: {exc}"
-        ) from exc
+    # The card's sizes are checked against the weights on the meta device
+    # (no memory) first: a card may declare a model far larger than its file.
+    _check_shapes(card, folder, _build(card, folder, device="meta"), state)
+    model = _build(card, folder, device="cpu")
     try:
         model.load_state_dict(state)
     except RuntimeError as exc:
@@ -545,6 +542,34 @@ def load_model(model_id: str | Path) -> tuple[nn.Module, ModelCard]:
             f"Weights of {card.model_id} do not fit architecture {card.architecture}: {exc}"
         ) from exc
     return model.eval(), card
+
+
+def _build(card: ModelCard, folder: Path, *, device: str) -> nn.Module:
+    try:
+        with torch.device(device):
+            return build_model(card.architecture, **card.arch_kwargs)
+    except (UnknownNameError, ValueError, TypeError, RuntimeError) as exc:
+        raise ModelStoreError(
+            f"Stored model {card.model_id} ({folder}) cannot be rebuilt from its "
+            f"card: {exc}"
+        ) from exc
+
+
+def _check_shapes(
+    card: ModelCard, folder: Path, skeleton: nn.Module, state: dict
+) -> None:
+    """Refuse weights whose names or shapes differ from what the card builds."""
+    expected = {k: tuple(v.shape) for k, v in skeleton.state_dict().items()}
+    found = {k: tuple(v.shape) for k, v in state.items()}
+    if expected != found:
+        differ = sorted(
+            k for k in expected.keys() | found.keys() if expected.get(k) != found.get(k)
+        )
+        raise ModelStoreError(
+            f"Weights of {card.model_id} ({folder}) do not fit the architecture its "
+            f"card declares ({card.architecture}, {card.arch_kwargs}): "
+            + ", ".join(f"{k} {found.get(k)} vs {expected.get(k)}" for k in differ[:3])
+        )
 
 
 def delete_model(model_id: str) -> Path:

@@ -121,6 +121,7 @@ def test_pca_page_shares_one_basis(stored):
     assert _count(gradients, "scattergl") == nl_gradients.N_TOP_FEATURES
     assert _count(probability, "scattergl") == 3 * 2
     assert any("PC 1" in c.value and "PC 2" in c.value for c in at.caption)
+    assert "PCA of the standardised inputs" in _projection_caption(at)
     assert {
         state.download_key(state.DOWNLOAD_PCA, k) for k in ("gradients", "probability")
     } <= _downloads(at)
@@ -215,3 +216,61 @@ def test_synthetic_panels_mark_the_relevant_features():
     notes = " ".join(c.value for c in at.caption)
     assert "the label of region 0 depends on it" in notes
     assert "it indicates region 0" in notes
+
+
+def _store_untrained(name: str) -> str:
+    """One seeded, untrained MLP for ``name`` in this test's model store."""
+    ds = load_dataset(name, download=False)
+    kw = {"n_features": ds.n_features, "n_classes": ds.n_classes}
+    torch.manual_seed(0)
+    model_id = f"{name}-plain"
+    save_model(
+        build_model("mlp", **kw),
+        dataset=name,
+        architecture="mlp",
+        arch_kwargs=kw,
+        model_id=model_id,
+    )
+    return model_id
+
+
+@pytest.mark.parametrize("name", ["icu_rhc", "icu_physionet2012"])
+def test_icu_gradients_page_opens_on_continuous_labs_and_vitals(name):
+    require(name)
+    model_id = _store_untrained(name)
+    ds = load_dataset(name, download=False)
+    at = _open(name, GRADIENTS_PAGE)
+    key = state.for_setting(state.INSPECT_FEATURES, name, model_id)
+    chosen = at.multiselect(key=key).value
+    assert len(chosen) == nl_gradients.N_TOP_FEATURES
+    continuous = nl_gradients.continuous_features(ds)
+    for f in chosen:
+        assert f in ds.normal_ranges and continuous[ds.feature_names.index(f)], f
+    # Indicators and one-hot columns are still offered.
+    options = at.multiselect(key=key).options
+    assert any(o.endswith("_missing") for o in options)
+    assert len(options) == ds.n_features
+
+
+def _projection_caption(at: AppTest) -> str:
+    """The PCA page's caption on its projection, Markdown escapes removed."""
+    (caption,) = [c.value for c in at.caption if "Projection:" in c.value]
+    return caption.replace("\\", "")
+
+
+def test_pca_page_says_which_projection_it_used():
+    name = "icu_physionet2012"
+    require(name)
+    _store_untrained(name)
+    at = _open(name, PCA_PAGE)
+    key = state.for_dataset(state.PCA_PROJECTION, name)
+    assert at.radio(key=key).value == "signed_log"
+    caption = _projection_caption(at)
+    assert "signed log of the skewed variables" in caption
+    assert "|skewness| > 2" in caption and "the default here" in caption
+    assert "PC 1 (58.7%)" not in caption
+    at.radio(key=key).set_value("standardised").run()
+    _check(at)
+    caption = _projection_caption(at)
+    assert "standardised inputs" in caption and "chosen above" in caption
+    assert "PC 1 (58.7%): AST_max" in caption

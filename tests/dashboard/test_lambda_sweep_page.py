@@ -1,19 +1,24 @@
-"""The λ sweep page: a stored sparse layer, the slider, the class, the form."""
+"""The λ sweep page: a stored sparse layer, the slider, the class, the form, the
+size target, and what text features mean (the shipped SST-2 layer and clouds)."""
 
 from __future__ import annotations
 
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
-from core.paths import layers_dir
+from core.paths import ASSETS_DIR, layers_dir
 from core.sparse_layers import sparse_layer
+from core.sparse_layers.debugging import lime_clouds
+from core.sparse_layers.debugging.workbench import workbench
+from core.sparse_layers.glm.selection import select_by_size
 from core.sparse_layers.sparse_layer import fit_sparse_layer
 from core.training.models import build_model
 from core.training.store import save_model
 from dashboard.common import state
 from tests.core.sparse_layers.test_sparse_layer import toy_features
-from tests.dashboard.apptest import assert_ok, run_app
+from tests.dashboard.apptest import assert_ok, require, run_app
 
 PAGE = "app_pages/sparse_layers/lambda_sweep.py"
 
@@ -96,3 +101,79 @@ def test_classes_are_named_by_the_layers_dataset(monkeypatch):
     assert_ok(at, errors=True)
     box = at.selectbox(key=state.for_dataset(state.SWEEP_CLASS, layer.name))
     assert box.options == ["ant", "bee", "cat"]
+
+
+def test_a_size_target_is_marked_and_jumped_to(monkeypatch):
+    named = SimpleNamespace(class_names=("ant", "bee", "cat"))
+    monkeypatch.setattr(sparse_layer, "load_dataset", lambda name: named)
+    layer = fit_sparse_layer(toy_features(3), n_lambdas=15)
+    layer.save(layers_dir() / layer.name)
+    at = run_app("breast_cancer", PAGE)
+    assert_ok(at, errors=True)
+    at.number_input(key=state.SWEEP_SIZE).set_value(3).run()
+    assert_ok(at, errors=True)
+    chosen = select_by_size(layer.path, 3)
+    assert chosen != layer.selected
+    assert any(f"By size (dash-dot): λ[{chosen}]" in c.value for c in at.caption)
+    at.button(key=state.SWEEP_JUMP).click().run()
+    assert_ok(at, errors=True)
+    slider = at.select_slider(key=state.for_dataset(state.SWEEP_INDEX, layer.name))
+    assert slider.value == chosen
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["features used"] == str(layer.path.active_features[chosen])
+    # The class is named in the table's title, not numbered.
+    assert at.subheader[0].value.startswith("Top features of ant at λ")
+
+
+@pytest.fixture
+def shipped_sst2(tmp_path, monkeypatch):
+    """The shipped SST-2 layer and clouds, nothing cached; LIME must not run."""
+    require("sst2")
+    monkeypatch.setattr(lime_clouds, "cache_dir", lambda: tmp_path)
+    monkeypatch.setattr(sparse_layer, "SHIPPED_DIR", ASSETS_DIR / "sparse_layers")
+
+    def no_lime(*args, **kwargs):
+        raise AssertionError("the λ sweep page computed LIME word clouds")
+
+    monkeypatch.setattr(lime_clouds, "_explain", no_lime)
+    return "sst2-minilm"
+
+
+def test_text_features_show_their_cloud_words_and_open_their_view(
+    shipped_sst2, monkeypatch
+):
+    monkeypatch.setattr(lime_clouds, "SHIPPED_DIR", ASSETS_DIR / "wordclouds")
+    at = run_app("sst2", PAGE)
+    assert_ok(at, errors=True)
+    top = at.dataframe(key=state.SWEEP_TOP_TABLE).value
+    _, clouds = workbench(shipped_sst2).stored_clouds()
+    first = int(top.feature.iloc[0])
+    assert top["raised by"].iloc[0] == ", ".join(clouds.words(first, "positive")[:5])
+    assert top["lowered by"].iloc[0] == ", ".join(clouds.words(first, "negative")[:5])
+    assert all(top["raised by"]) and all(top["lowered by"])
+    assert any("872 val sentences" in c.value for c in at.caption)
+    # The shipped layer is multinomial over SST-2's two named classes.
+    assert at.selectbox(
+        key=state.for_dataset(state.SWEEP_CLASS, shipped_sst2)
+    ).options == ["negative", "positive"]
+    assert at.subheader[0].value.startswith("Top features of negative")
+    second = int(top.feature.iloc[1])
+    at.session_state[state.SWEEP_TOP_TABLE] = {
+        "selection": {"rows": [1], "columns": []}
+    }
+    at.run()
+    assert_ok(at, errors=True)
+    feature = at.selectbox(key=state.for_dataset(state.CLOUDS_FEATURE, shipped_sst2))
+    assert feature.value == second
+    assert at.subheader[0].value == f"Feature {second}"
+    assert at.query_params[state.Q_FEATURE] == str(second)
+
+
+def test_text_features_without_clouds_say_how_to_compute_them(shipped_sst2):
+    at = run_app("sst2", PAGE)
+    assert_ok(at, errors=True)
+    assert "raised by" not in at.dataframe(key=state.SWEEP_TOP_TABLE).value
+    assert any(
+        "No clouds cached — `python -m core word-clouds --layer sst2-minilm`" in c.value
+        for c in at.caption
+    )

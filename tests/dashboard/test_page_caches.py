@@ -31,7 +31,7 @@ def test_a_dataset_registered_again_gets_its_own_pca_and_neighbours():
         _csv(cohort_frame(seed=0)), filename="c.csv", name="mine", target="outcome"
     )
     first = load_dataset("mine")
-    inspecting.pca_basis(first)
+    inspecting.pca_basis(first, "standardised")
     inspecting.neighbours(first, "test", k=3)
     add_table(
         _csv(cohort_frame(n_patients=60, seed=1)),
@@ -42,8 +42,8 @@ def test_a_dataset_registered_again_gets_its_own_pca_and_neighbours():
     )
     second = load_dataset("mine")
     np.testing.assert_array_equal(
-        inspecting.pca_basis(second).components_,
-        nl_pca.pca_basis(second).components_,
+        inspecting.pca_basis(second, "standardised").pca.components_,
+        nl_pca.pca_basis(second, "standardised").pca.components_,
     )
     assert len(inspecting.neighbours(second, "test", k=3)) == len(second.test)
 

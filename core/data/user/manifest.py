@@ -29,7 +29,7 @@ from core.atomic import atomic_dir
 from core.data import cache, registry
 from core.data.types import Dataset
 from core.data.user.tables import Progress
-from core.data.user.validate import NAME_PATTERN, check_dataset_name
+from core.data.user.validate import NAME_PATTERN, check_dataset_name, shown_visibly
 from core.errors import DataCorruptError, InvalidDataError, UnknownNameError
 from core.paths import USER_DATA_ENV, user_data_dir, writable_dir
 
@@ -189,7 +189,7 @@ def summary_of(ds: Dataset, source: dict) -> str:
     """One line for the sidebar: the file, sizes and classes."""
     n = sum(len(s) for s in ds.splits.values())
     what = f"{ds.n_features} features" if ds.n_features else "texts"
-    file = str(source.get("file", "your file"))[:60]
+    file = shown_visibly(str(source.get("file", "your file"))[:60])
     return f"Your data from {file}: {n:,} rows, {what}, {ds.n_classes} classes"
 
 

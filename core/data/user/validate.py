@@ -225,6 +225,17 @@ def hidden_character(text: str) -> str | None:
     return None
 
 
+def shown_visibly(text: str) -> str:
+    """``text`` with each character :func:`hidden_character` finds written as
+    its code point, ``"[U+202E]"``: for names that are kept, such as a file's."""
+    return "".join(
+        f"[U+{ord(c):04X}]"
+        if unicodedata.category(c) in ("Cc", "Cf") and c not in "\u200c\u200d"
+        else c
+        for c in text
+    )
+
+
 def describe_character(char: str) -> str:
     """``"U+202E (RIGHT-TO-LEFT OVERRIDE)"``."""
     return f"U+{ord(char):04X} ({unicodedata.name(char, 'a control character')})"

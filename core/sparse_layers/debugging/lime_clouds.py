@@ -662,6 +662,17 @@ def _index_entry(path: Path) -> dict | None:
         return None
 
 
+def stored_corpus(
+    texts: Sequence[str], encoder_id: str, settings: LimeSettings
+) -> CloudCorpus | None:
+    """The clouds of ``texts`` read from the cache or the shipped folder, never
+    computed: None when no readable copy is on disk (a damaged one is skipped
+    with a warning naming it, as :func:`corpus_clouds` does)."""
+    name = corpus_file(texts, encoder_id, settings)
+    stored = _read_stored(name, texts, encoder_id, settings)
+    return None if stored is None else stored[1]
+
+
 def is_cached(texts: Sequence[str], encoder_id: str, settings: LimeSettings) -> bool:
     """Whether the clouds of ``texts`` are on disk (cached or shipped)."""
     return bool(_stored(corpus_file(texts, encoder_id, settings)))
@@ -726,6 +737,28 @@ class WordClouds:
         if side not in ("positive", "negative"):
             raise ValueError(f"side must be 'positive' or 'negative', got {side!r}")
         return self._tops[side][feature]
+
+    def meanings(self, features: Sequence[int], n_words: int = 5) -> pd.DataFrame:
+        """What each feature means: the top words of each side of its clouds.
+
+        Returns
+        -------
+        DataFrame
+            One row per feature, in the order given, with columns ``raised by``
+            (the positive cloud's first ``n_words`` words, comma-separated) and
+            ``lowered by`` (the negative cloud's).
+        """
+        return pd.DataFrame(
+            {
+                column: [
+                    ", ".join(self.words(int(f), side)[:n_words]) for f in features
+                ]
+                for side, column in (
+                    ("positive", "raised by"),
+                    ("negative", "lowered by"),
+                )
+            }
+        )
 
     @functools.cached_property
     def _tops(self) -> dict[str, list[list[str]]]:

@@ -24,6 +24,7 @@ from core.sparse_layers.debugging.lime_clouds import (
     cached_corpora,
     corpus_clouds,
     ship_corpus,
+    stored_corpus,
     word_clouds,
 )
 from core.sparse_layers.sparse_layer import SparseLayer, class_names, load_layer
@@ -139,6 +140,22 @@ class Workbench:
                     }
                 )
         return out
+
+    def stored_clouds(self) -> tuple[dict, WordClouds] | None:
+        """The clouds of the newest corpus on disk for this layer's dataset
+        (the one the Word clouds page opens on) with its :meth:`computed`
+        entry, never computed: None when none is stored and readable.
+
+        For pages that show what features mean beside something else and must
+        not start LIME's minutes-long run.
+        """
+        encoder_id = self.encoder()[1]
+        for entry in self.computed():
+            texts = self.texts(entry["split"], entry["limit"])
+            corpus = stored_corpus(texts, encoder_id, entry["settings"])
+            if corpus is not None:
+                return entry, self.clouds(corpus)
+        return None
 
     def ship_clouds(
         self, corpus: CloudCorpus, *, split: str = "val", limit: int | None = None

@@ -32,6 +32,68 @@ def select_sparse(path: ElasticNetPath, tolerance: float = 0.05) -> int:
     return int(ok[0])
 
 
+def features_per_class(path: ElasticNetPath) -> np.ndarray:
+    """The mean number of features each output uses, per λ.
+
+    A multinomial layer has one output per class; a binomial one has a single
+    output whose features serve both classes, so its count is that output's.
+
+    Returns
+    -------
+    array of shape (K,), float
+    """
+    return path.nonzeros.mean(axis=1)
+
+
+def select_by_size(path: ElasticNetPath, per_class: float) -> int:
+    """Index of the λ whose mean features per class is closest to
+    ``per_class`` without exceeding it.
+
+    A layer chosen by size rather than by accuracy (:func:`select_sparse`):
+    a person can read about as many features per class whatever the data, so
+    layers are also compared at a fixed number of them. Where several λ share
+    that size, the one with the best validation accuracy (training accuracy
+    without validation scores) is taken, the sparsest among equals.
+
+    Parameters
+    ----------
+    path : ElasticNetPath
+    per_class : float
+        The target mean number of non-zero weights per class, ≥ 0.
+
+    Returns
+    -------
+    int
+        An index into ``path.lambdas``.
+
+    Raises
+    ------
+    ValueError
+        When ``per_class`` is negative or not finite, or every λ of the path
+        uses more features per class than ``per_class`` (a path that does not
+        start at λ_max).
+    """
+    if not (np.isfinite(per_class) and per_class >= 0):
+        raise ValueError(
+            f"per_class must be a number of features ≥ 0, got {per_class!r}"
+        )
+    size = features_per_class(path)
+    fits = np.flatnonzero(size <= per_class)
+    if not len(fits):
+        raise ValueError(
+            f"every λ of this path uses more than {per_class:g} features per "
+            f"class (the sparsest uses {size.min():g}); choose a larger target"
+        )
+    closest = fits[size[fits] == size[fits].max()]
+    acc = path.diagnostics.get("val_accuracy")
+    if acc is None or not np.all(np.isfinite(acc)):
+        acc = path.diagnostics.get("train_accuracy")
+    if acc is None or not np.all(np.isfinite(acc[closest])):
+        return int(closest[0])
+    # argmax returns the first of equal maxima: the sparsest (largest λ).
+    return int(closest[np.argmax(acc[closest])])
+
+
 def entry_order(path: ElasticNetPath) -> np.ndarray:
     """The λ index at which each coefficient first becomes non-zero.
 

@@ -48,13 +48,19 @@ trend = right.radio(
 grads = inspecting.gradients(models, ds, split, target)
 features_key = state.for_setting(state.INSPECT_FEATURES, name, *ids)
 links.bind(state.Q_FEATURES, features_key, ds.feature_names, many=True)
+among = (
+    " continuous variables with a normal range (indicators, missing-value flags, "
+    "one-hot columns and scores can be added)"
+    if ds.normal_ranges
+    else ""
+)
 features = st.multiselect(
     "Features",
     ds.feature_names,
-    default=nl_gradients.top_features(ds, split, list(grads.values())),
+    default=nl_gradients.default_features(ds, split, list(grads.values())),
     key=features_key,
-    help="By default the 12 with the largest mean |gradient| (per SD or IQR, over "
-    "the chosen models and observed values).",
+    help=f"By default the {nl_gradients.N_TOP_FEATURES}{among} with the largest "
+    "mean |gradient| (per SD or IQR, over the chosen models and observed values).",
 )
 if not features:
     st.info("Choose at least one feature to plot.")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 import streamlit as st
-from sklearn.decomposition import PCA
 from torch import nn
 
 from core.data import Dataset
@@ -157,13 +156,13 @@ def probabilities(models: dict, ds: Dataset, split: str) -> dict[str, np.ndarray
 
 
 @st.cache_data(max_entries=8, show_spinner="Fitting the PCA basis…")
-def _pca(_ds, dataset, home, stamp) -> PCA:
-    return nl_pca.pca_basis(_ds)
+def _pca(_ds, dataset, home, stamp, projection) -> nl_pca.PCABasis:
+    return nl_pca.pca_basis(_ds, projection)
 
 
-def pca_basis(ds: Dataset) -> PCA:
-    """The dataset's one PCA basis (fitted on standardised train inputs)."""
-    return _pca(ds, ds.name, _home(), _stamp(ds))
+def pca_basis(ds: Dataset, projection: str) -> nl_pca.PCABasis:
+    """The dataset's PCA basis for ``projection`` (fitted on train inputs)."""
+    return loaders.guarded(_pca, ds, ds.name, _home(), _stamp(ds), projection)
 
 
 @st.cache_data(max_entries=8, show_spinner="Finding nearest neighbours…")

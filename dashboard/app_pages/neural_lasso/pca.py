@@ -2,9 +2,10 @@
 
 The Neural LASSO supplement's maps: the test inputs projected on two principal
 components (fitted once per dataset on the standardised training inputs, so
-every model shares the plane), coloured by a model's input gradient for each of
-its 12 most significant features, and by each model's predicted probability
-with the true outcome as marker shape.
+every model shares the plane; on skewed clinical data after a signed log of the
+skewed variables), coloured by a model's input gradient for each of its 12 most
+significant features (on clinical data: continuous, with a normal range), and
+by each model's predicted probability with the true outcome as marker shape.
 """
 
 from __future__ import annotations
@@ -28,17 +29,34 @@ inspecting.require_features(ds)
 stored = inspecting.require_stored(name)
 ids = inspecting.choose_models(name, stored, state.for_dataset(state.PCA_MODELS, name))
 models = inspecting.load_models(ds, ids)
-left, right = st.columns(2)
+left, mid, right = st.columns(3)
 target = inspecting.choose_target(ds, state.for_dataset(state.PCA_TARGET, name), left)
 shown_key = state.for_setting(state.PCA_MODEL, name, *ids)
 links.bind(state.Q_MODEL, shown_key, ids)
-shown = right.selectbox("Gradients of", ids, key=shown_key)
+shown = mid.selectbox("Gradients of", ids, key=shown_key)
+projections = list(nl_pca.PROJECTIONS)
+suggested = nl_pca.default_projection(ds)
+projection = right.radio(
+    "Projection",
+    projections,
+    index=projections.index(suggested),
+    format_func=lambda p: p.replace("_", " "),
+    key=state.for_dataset(state.PCA_PROJECTION, name),
+    horizontal=True,
+    help="Signed log: skewed continuous variables (|skewness| > "
+    f"{nl_pca.SKEW_THRESHOLD:g}) go through sign(z)·log(1 + |z|) before the PCA, "
+    "so a few extreme lab values do not take over the axes. The default on "
+    "clinical data with skewed variables.",
+)
 
-pca = inspecting.pca_basis(ds)
-coords = loaders.guarded(nl_pca.pca_coordinates, pca, ds, SPLIT)
-loadings = nl_pca.pca_loadings(pca, ds.feature_names)
+basis = inspecting.pca_basis(ds, projection)
+coords = loaders.guarded(nl_pca.pca_coordinates, basis, ds, SPLIT)
+loadings = nl_pca.pca_loadings(basis, ds.feature_names)
+note = markdown.escape(nl_pca.projection_note(basis, ds.feature_names))
+why = "the default here" if projection == suggested else "chosen above"
 st.caption(
-    "One basis for every model: PCA of the standardised training inputs, applied "
+    f"**Projection: {note}** ({why}). "
+    "One basis for every model, fitted on the training inputs and applied "
     f"to the {len(coords):,} test examples (beyond {nl_gradients.MAX_POINTS:,}, a "
     "seeded random sample is drawn). Where a few examples lie far out, the axes "
     f"frame the central {nl_figures.PCA_FRAME:.0%}; double-click a panel to "
@@ -48,7 +66,8 @@ st.caption(
 
 st.header("Input gradients")
 grads = inspecting.gradients({shown: models[shown]}, ds, SPLIT, target)[shown]
-features = nl_gradients.top_features(ds, SPLIT, [grads])
+features = nl_gradients.default_features(ds, SPLIT, [grads])
+among = " continuous features with a normal range" if ds.normal_ranges else " features"
 original = nl_gradients.to_original_units(ds, grads)
 columns = {f: original[:, ds.feature_names.index(f)] for f in features}
 table = nl_pca.pca_table(ds, SPLIT, coords, columns)
@@ -63,8 +82,8 @@ st.plotly_chart(
     fig, key="pca.gradients", config=downloads.png_config(name, "pca-gradients", shown)
 )
 st.caption(
-    f"The 12 features of `{shown}` with the largest mean |gradient| (per SD or "
-    "IQR). Each panel has its own symmetric colour range (written under its "
+    f"The {len(features)}{among} of `{shown}` with the largest mean "
+    "|gradient| (per SD or IQR). Each panel has its own symmetric colour range (written under its "
     "name, per original unit): red where raising the feature raises "
     f"{markdown.escape(nl_gradients.target_label(ds, target))}, blue where it lowers "
     f"it, white where it does not matter. {downloads.PNG_HINT}"

@@ -10,46 +10,15 @@ import numpy as np
 import streamlit as st
 
 from core.figures import sparse_layers as figures
-from core.sparse_layers.glm.selection import path_summary, top_weighted_features
-from core.sparse_layers.sparse_layer import compute_sparse_layer, list_layers
-from dashboard.common import downloads, links, loaders, markdown, sidebar, state
+from core.sparse_layers.glm.selection import path_summary
+from core.sparse_layers.sparse_layer import list_layers
+from dashboard.app_pages.sparse_layers import sweeping
+from dashboard.common import downloads, links, loaders, markdown, state
 
 dataset = st.session_state[state.DATASET]
 st.title("λ sweep · sparse decision layers")
 
-with st.expander(f"Compute a path on {markdown.escape(dataset)}'s deep features"):
-    ds = loaders.require_dataset(dataset)
-    options = (["minilm"] if ds.train.texts is not None else []) + (
-        ["raw"] if ds.train.X is not None else []
-    )
-    options += [f"penultimate:{m}" for m in sidebar.chosen_models(dataset)]
-    with st.form(state.SWEEP_COMPUTE):
-        features = st.selectbox(
-            "Features",
-            options,
-            key=state.for_dataset(state.SWEEP_FEATURES, dataset),
-            help="minilm: sentence embeddings (text datasets); raw: the dataset's own "
-            "features (e.g. deep features you registered); penultimate: the last "
-            "hidden layer of a stored model.",
-        )
-        alpha = st.number_input("α (L1 share)", 0.01, 1.0, 0.99, key=state.SWEEP_ALPHA)
-        n_lambdas = st.number_input("λ values", 5, 200, 100, key=state.SWEEP_LAMBDAS)
-        submitted = st.form_submit_button("Compute path", disabled=not options)
-    if submitted:
-        bar = st.progress(0.0, text="features…")
-        layer, _ = loaders.guarded(
-            compute_sparse_layer,
-            dataset,
-            features,
-            alpha=alpha,
-            n_lambdas=int(n_lambdas),
-            progress_features=lambda d, t: bar.progress(
-                d / t, text=f"features {d}/{t}"
-            ),
-            progress=lambda d, t: bar.progress(d / t, text=f"path: λ {d} of {t}"),
-        )
-        st.session_state[state.SWEEP_LAYER] = layer.name
-        st.rerun()
+sweeping.compute_form(dataset)
 
 layers = loaders.guarded(list_layers)
 if not layers:
@@ -81,14 +50,17 @@ classes = list(loaders.layer_class_names(name, layer))
 left, right = st.columns([3, 1])
 index_key = state.for_dataset(state.SWEEP_INDEX, name)
 links.bind(state.Q_LAMBDA, index_key, range(len(path)))
+if index_key not in st.session_state:
+    st.session_state[index_key] = layer.selected
 index = left.select_slider(
     "λ (left: strongest, fewest features)",
     options=list(range(len(path))),
-    value=layer.selected,
     format_func=lambda i: f"{path.lambdas[i]:.3g}",
     key=index_key,
 )
 output = 0
+# A binomial layer's single output scores the second class against the first.
+target = f"{classes[1]} (against {classes[0]})" if path.coef.shape[1] == 1 else None
 if path.coef.shape[1] > 1:
     class_key = state.for_dataset(state.SWEEP_CLASS, name)
     links.bind(state.Q_CLASS, class_key, range(len(classes)))
@@ -98,6 +70,7 @@ if path.coef.shape[1] > 1:
         format_func=lambda c: classes[c],
         key=class_key,
     )
+    target = classes[output]
 
 d = path.diagnostics
 cols = st.columns(5)
@@ -113,12 +86,14 @@ st.caption(
     f"{layer.dense_accuracy['test']:.3f} with all {len(path.feature_names)} features."
 )
 
+by_size, per_class = sweeping.size_rule(layer, index_key)
+
 fig = figures.coefficient_path_figure(
     path,
     output,
     selected=layer.selected,
     current=index,
-    title=f"Coefficient paths · {classes[output] if path.coef.shape[1] > 1 else name}",
+    title=f"Coefficient paths · {target}",
 )
 st.plotly_chart(fig, key="sweep.paths", config=downloads.png_config(name, "paths"))
 fig = figures.tradeoff_figure(
@@ -127,20 +102,18 @@ fig = figures.tradeoff_figure(
     selected=layer.selected,
     current=index,
     title="Sparsity against accuracy",
+    by_size=by_size,
+    by_size_label=f"≤ {per_class} per class",
 )
 st.plotly_chart(
     fig, key="sweep.tradeoff", config=downloads.png_config(name, "tradeoff")
 )
 st.caption(downloads.PNG_HINT)
 
-st.subheader(f"Top features at λ = {path.lambdas[index]:.3g}")
-top_n = st.slider("Show", 5, 50, 10, key=state.SWEEP_TOP)
-top = top_weighted_features(path, index, output, top_n)
-st.dataframe(top, hide_index=True, key="sweep.top_table")
-st.caption(
-    "*entry*: the λ index at which the feature first became non-zero for this "
-    "class (smaller = earlier = more important for the path)."
+st.subheader(
+    f"Top features of {markdown.escape(target)} at λ = {path.lambdas[index]:.3g}"
 )
+top = sweeping.top_features_table(layer, name, index, output)
 
 st.subheader("Top-k highlighting (test set)")
 st.dataframe(layer.topk, hide_index=True, key="sweep.topk")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import unicodedata
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,7 @@ import pytest
 
 from core.data import load_dataset
 from core.data.user import add_table, add_texts, profile, registered
+from core.data.user.manifest import summary_of
 from core.data.user.tables import read_table
 from core.data.user.validate import MAX_COLUMNS
 from core.errors import InvalidDataError
@@ -140,3 +142,11 @@ def test_a_parquet_file_that_expands_past_the_limit_is_refused_unread(monkeypatc
         "big.parquet declares 70,000 rows × 2 columns, at least 1.1 MB once read, "
         "over the 1 MB limit."
     )
+
+
+def test_a_file_name_with_a_hidden_character_is_summarised_visibly():
+    # The file name is kept (it is only shown), so its override is made visible.
+    ds = SimpleNamespace(splits={"train": [0] * 3}, n_features=2, n_classes=2)
+    line = summary_of(ds, {"file": "report\u202etxt.csv"})
+    assert "\u202e" not in line
+    assert "report[U+202E]txt.csv" in line

@@ -48,6 +48,27 @@ def test_tradeoff_marks_label_the_line_on_the_log_axis(path):
         assert 10**label == pytest.approx(n[index])
 
 
+def test_tradeoff_marks_the_size_rule_beside_the_accuracy_rule(path):
+    n = path.active_features
+    selected, current, sized = 3, 8, 6
+    fig = figures.tradeoff_figure(
+        path,
+        path.diagnostics["val_accuracy"],
+        selected=selected,
+        current=current,
+        title="t",
+        by_size=sized,
+        by_size_label="≤ 2 per class",
+    )
+    marks = _marks(fig)
+    assert [m[3] for m in marks] == ["selected", "slider", "≤ 2 per class"]
+    line, label, _, _ = marks[2]
+    assert line == n[sized] and 10**label == pytest.approx(n[sized])
+    # Its label sits on a line above the other two, which may stand at its x.
+    shifts = [a.yshift or 0 for a in fig.layout.annotations]
+    assert shifts[2] > max(shifts[:2])
+
+
 def test_coefficient_marks_label_the_line(path):
     x = np.log10(path.lambdas)
     fig = figures.coefficient_path_figure(path, 0, selected=2, current=5, title="t")

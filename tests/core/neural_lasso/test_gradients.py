@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 import numpy as np
 import pytest
 import torch
 
-from core.data import Dataset, Split
+from core.data import Dataset, Split, availability, load_dataset
 from core.neural_lasso import gradients as nl_gradients
 from tests.core.neural_lasso.toy import (
     CENTER,
@@ -94,3 +95,67 @@ def test_top_features_rank_by_mean_abs_gradient_over_models_and_observed_values(
     )
     with pytest.raises(ValueError, match="shape"):
         nl_gradients.top_features(ds, "test", [a[:, :2]])
+
+
+def test_continuous_features_are_decided_from_values_and_indicator_names():
+    ds = toy_dataset()
+    # Creatinine (imputed in places), age and the odd one take many values,
+    # the flag two.
+    assert nl_gradients.continuous_features(ds).tolist() == [True, True, False, True]
+    # A missing-value flag or a one-hot column by name, whatever its values.
+    renamed = dataclasses.replace(
+        ds, feature_names=("creatinine", "age_missing", "flag", "sex=male")
+    )
+    assert nl_gradients.continuous_features(renamed).tolist() == [
+        True,
+        False,
+        False,
+        False,
+    ]
+    # Only the imputed value repeats: few observed values, not continuous.
+    X = ds.train.X.copy()
+    X[:, 0] = np.round(X[:, 0])
+    few = dataclasses.replace(ds, train=dataclasses.replace(ds.train, X=X))
+    assert not nl_gradients.continuous_features(few)[0]
+
+
+def test_default_features_on_clinical_data_are_continuous_with_normal_ranges():
+    ds = toy_dataset()
+    n = len(ds.test)
+    g = np.zeros((n, D))
+    g[:, 2], g[:, 1], g[:, 0] = 5.0, 3.0, 1.0  # flag ≫ age ≫ creatinine
+    assert nl_gradients.top_features(ds, "test", [g])[0] == "flag"
+    assert nl_gradients.default_features(ds, "test", [g]) == ["creatinine"]
+    # Without normal ranges the ranking is the plain one.
+    plain = dataclasses.replace(ds, normal_ranges={})
+    assert nl_gradients.default_features(plain, "test", [g], k=2) == ["flag", "age"]
+
+
+@pytest.mark.parametrize("name", ["icu_rhc", "icu_physionet2012"])
+def test_icu_gradient_pages_open_on_continuous_labs_and_vitals(name):
+    if not availability(name).available:
+        pytest.skip(f"dataset {name} is not available here")
+    ds = load_dataset(name, download=False)
+    grads = [
+        nl_gradients.standardised_gradients(
+            toy_model(seed, n_features=ds.n_features), ds, "test", 1
+        )
+        for seed in range(2)
+    ]
+    chosen = nl_gradients.default_features(ds, "test", grads)
+    assert len(chosen) == nl_gradients.N_TOP_FEATURES
+    continuous = nl_gradients.continuous_features(ds)
+    for f in chosen:
+        assert f in ds.normal_ranges, f
+        assert continuous[ds.feature_names.index(f)], f
+        assert not f.endswith("_missing") and "=" not in f
+        # More than a handful of distinct observed values in the training split.
+        j = ds.feature_names.index(f)
+        observed = ~ds.train.imputed[:, j]
+        assert len(np.unique(ds.train.X[observed, j])) > 10, f
+    # Most influential first, among all continuous ranged variables.
+    importance = nl_gradients.feature_importance(ds, "test", grads)
+    ranked = [importance[ds.feature_names.index(f)] for f in chosen]
+    assert ranked == sorted(ranked, reverse=True)
+    eligible = set(nl_gradients.clinical_features(ds)) - set(chosen)
+    assert all(importance[ds.feature_names.index(f)] <= ranked[-1] for f in eligible)

@@ -145,6 +145,12 @@ def test_word_cloud_averages_over_occurrences_with_known_weights():
     for f in (0, 1):
         for side in ("positive", "negative"):
             assert wc.words(f, side) == wc.cloud(f, side).word.tolist()
+    # What each feature means, in the order asked for.
+    meanings = wc.meanings([1, 0])
+    assert meanings.to_dict("list") == {
+        "raised by": ["bad", "good"],
+        "lowered by": ["plot", "bad"],
+    }
     # A scale expresses weights per standard deviation; min_count drops "plot".
     scaled = word_clouds(corpus, scale=np.array([2.0, 1.0]), min_count=2)
     assert scaled.cloud(0, "positive").weight.tolist() == pytest.approx([1.0])

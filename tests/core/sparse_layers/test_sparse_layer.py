@@ -12,9 +12,11 @@ from core.sparse_layers.deep_features import (
     feature_set,
     penultimate_activations,
 )
-from core.sparse_layers.glm import elastic_net_path
+from core.sparse_layers.glm import ElasticNetPath, elastic_net_path
 from core.sparse_layers.glm.selection import (
     entry_order,
+    features_per_class,
+    select_by_size,
     select_sparse,
     top_weighted_features,
     topk_accuracy,
@@ -71,6 +73,68 @@ def test_selection_is_the_sparsest_lambda_within_tolerance():
         "weight",
         "entry",
     ]
+
+
+def hand_made_path(nonzeros: list[list[int]], val_accuracy: list[float]):
+    """A path whose λ[i] gives output c its first ``nonzeros[i][c]`` features."""
+    K, outputs, p = len(nonzeros), len(nonzeros[0]), 10
+    coef = np.zeros((K, outputs, p), dtype=np.float32)
+    for i, row in enumerate(nonzeros):
+        for c, n in enumerate(row):
+            coef[i, c, :n] = 1.0
+    return ElasticNetPath(
+        lambdas=np.geomspace(1, 1e-3, K),
+        coef=coef,
+        intercept=np.zeros((K, outputs), dtype=np.float32),
+        alpha=0.99,
+        family="multinomial",
+        solver="fista",
+        tol=1e-4,
+        classes=np.arange(outputs),
+        feature_names=tuple(f"f{j}" for j in range(p)),
+        center=np.zeros(p),
+        scale=np.ones(p),
+        diagnostics={
+            "val_accuracy": np.array(val_accuracy),
+            "train_accuracy": np.array(val_accuracy),
+        },
+    )
+
+
+def test_select_by_size_takes_the_closest_size_not_above_the_target():
+    # Mean features per class: 0, 1.5, 3, 3, 4.5, 6.
+    path = hand_made_path(
+        [[0, 0], [1, 2], [3, 3], [2, 4], [4, 5], [6, 6]],
+        [0.5, 0.6, 0.7, 0.75, 0.8, 0.85],
+    )
+    assert features_per_class(path).tolist() == [0, 1.5, 3, 3, 4.5, 6]
+    # Two λ use 3 a class: the one with the better validation accuracy.
+    assert select_by_size(path, 3) == 3
+    assert select_by_size(path, 4) == 3  # 4.5 would be above the target
+    assert select_by_size(path, 5) == 4
+    assert select_by_size(path, 100) == 5
+    assert select_by_size(path, 0) == 0
+
+
+def test_select_by_size_on_a_fitted_path():
+    fs = toy_features()
+    path = elastic_net_path(
+        fs.X_train, fs.y_train, n_lambdas=30, validation=(fs.X_val, fs.y_val)
+    )
+    size = features_per_class(path)
+    for target in (1, 2, 5, 10):
+        i = select_by_size(path, target)
+        assert size[i] <= target
+        # No λ holds a size between the chosen one and the target.
+        assert not np.any((size > size[i]) & (size <= target))
+
+
+def test_select_by_size_refuses_what_it_cannot_meet():
+    path = hand_made_path([[2, 2], [4, 4]], [0.5, 0.6])
+    with pytest.raises(ValueError, match=r"more than 1 features.*sparsest uses 2"):
+        select_by_size(path, 1)
+    with pytest.raises(ValueError, match="per_class must be a number"):
+        select_by_size(path, -1)
 
 
 def test_topk_accuracy_on_a_hand_made_layer():

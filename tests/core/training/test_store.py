@@ -335,3 +335,23 @@ def test_a_card_whose_architecture_cannot_be_built_is_refused(arch_kwargs):
     (stored.path / CARD).write_text(json.dumps(card))
     with pytest.raises(ModelStoreError, match="m1 .* cannot be rebuilt from its card"):
         load_model("m1")
+
+
+def test_a_card_declaring_a_huge_model_is_refused_before_building_it(monkeypatch):
+    # 10⁹ inputs × 5 hidden units would be 20 GB of float32 weights: the card
+    # is checked against the (small) weights file on the meta device first.
+    _, stored = _stored()
+    card = _card(stored)
+    card["arch_kwargs"] = {**KW, "n_features": 10**9}
+    (stored.path / CARD).write_text(json.dumps(card))
+    built = []
+    real_build = store_mod.build_model
+
+    def recording_build(*args, **kwargs):
+        built.append(torch.empty(0).device.type)
+        return real_build(*args, **kwargs)
+
+    monkeypatch.setattr(store_mod, "build_model", recording_build)
+    with pytest.raises(ModelStoreError, match=r"do not fit the architecture its card"):
+        load_model("m1")
+    assert built == ["meta"]

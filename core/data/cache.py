@@ -109,20 +109,47 @@ def load(folder: Path) -> Dataset:
         raise DataCorruptError(f"{meta_path} cannot be read: {exc}.") from exc
     _check_meta(meta, meta_path)
     arrays_path = folder / ARRAYS
+    arrays = read_archive(arrays_path)
     try:
-        npz = np.load(arrays_path, allow_pickle=False)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise DataCorruptError(f"{arrays_path} cannot be read: {exc}.") from exc
-    if not isinstance(npz, np.lib.npyio.NpzFile):
-        raise DataCorruptError(f"{arrays_path} is a single array, not an archive.")
-    try:
-        with npz:
-            arrays = {k: npz[k] for k in npz.files}
         return _from_parts(meta, arrays)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+    except (ValueError, TypeError) as exc:
         raise DataCorruptError(f"{arrays_path} cannot be read: {exc}.") from exc
     except KeyError as exc:
         raise DataCorruptError(f"{arrays_path} has no array {exc}.") from exc
+
+
+def read_archive(path: Path, names: tuple[str, ...] | None = None) -> dict:
+    """The arrays of the ``.npz`` archive ``path`` (never unpickles).
+
+    Parameters
+    ----------
+    path : Path
+    names : tuple of str, optional
+        The arrays to read; None reads every one.
+
+    Returns
+    -------
+    dict of str to ndarray
+
+    Raises
+    ------
+    DataCorruptError
+        The file is missing, unreadable, truncated, a single array rather
+        than an archive, or lacks one of ``names``; the message names it.
+    """
+    try:
+        npz = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise DataCorruptError(f"{path} cannot be read: {exc}.") from exc
+    if not isinstance(npz, np.lib.npyio.NpzFile):
+        raise DataCorruptError(f"{path} is a single array, not an archive.")
+    try:
+        with npz:
+            return {k: npz[k] for k in (npz.files if names is None else names)}
+    except KeyError as exc:
+        raise DataCorruptError(f"{path} has no array {exc}.") from exc
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise DataCorruptError(f"{path} cannot be read: {exc}.") from exc
 
 
 def _strings(v: object) -> bool:

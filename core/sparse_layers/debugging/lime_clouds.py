@@ -35,7 +35,6 @@ import functools
 import hashlib
 import json
 import warnings
-import zipfile
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -46,6 +45,7 @@ import pandas as pd
 from lime.lime_text import IndexedString, LimeTextExplainer
 
 from core.atomic import atomic_path
+from core.data.cache import read_archive
 from core.errors import DataCorruptError
 from core.paths import ASSETS_DIR, cache_dir
 from core.sparse_layers.debugging.decision_layer import Encoder
@@ -368,16 +368,9 @@ class CloudCorpus:
             The file is unreadable, truncated, or does not hold the arrays and
             metadata :meth:`save` writes; the message names it.
         """
+        arrays = read_archive(path, (*_CORPUS_ARRAYS, "meta"))
         try:
-            z = np.load(path, allow_pickle=False)
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-            raise DataCorruptError(f"{path} cannot be read: {exc}.") from exc
-        if not isinstance(z, np.lib.npyio.NpzFile):
-            raise DataCorruptError(f"{path} is a single array, not an archive.")
-        try:
-            with z:
-                arrays = {k: z[k] for k in _CORPUS_ARRAYS}
-                meta = json.loads(str(z["meta"]))
+            meta = json.loads(str(arrays.pop("meta")))
             corpus = cls(
                 texts=tuple(str(t) for t in arrays["texts"]),
                 settings=LimeSettings(**meta["settings"]),
@@ -388,7 +381,7 @@ class CloudCorpus:
             )
         except KeyError as exc:
             raise DataCorruptError(f"{path} has no entry {exc}.") from exc
-        except (OSError, ValueError, TypeError, EOFError, zipfile.BadZipFile) as exc:
+        except (ValueError, TypeError) as exc:  # bad JSON, fields of other types
             raise DataCorruptError(f"{path} cannot be read: {exc}.") from exc
         problem = corpus._problem()
         if problem:

@@ -15,6 +15,7 @@ import errno
 import os
 import secrets
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -102,3 +103,29 @@ def atomic_dir(target: Path) -> Iterator[Path]:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def sweep_leftovers(folder: Path, suffixes: tuple[str, ...], max_age: float) -> None:
+    """Remove the hidden folders a crash left in ``folder``.
+
+    Only hidden folders (``.<name>…``) ending in one of ``suffixes`` and older
+    than ``max_age`` seconds go, so a write still running is never swept. The
+    age is read from the later of the modification and change times, which a
+    rename updates: a folder renamed a moment ago (for deletion, say) keeps its
+    old modification time. Symbolic links are never followed.
+    """
+    try:
+        entries = list(folder.glob(".*"))
+    except OSError:
+        return
+    now = time.time()
+    for entry in entries:
+        if not entry.name.endswith(suffixes):
+            continue
+        try:
+            info = entry.lstat()
+        except OSError:
+            continue
+        is_dir = entry.is_dir() and not entry.is_symlink()
+        if is_dir and now - max(info.st_mtime, info.st_ctime) > max_age:
+            shutil.rmtree(entry, ignore_errors=True)

@@ -27,7 +27,6 @@ import platform
 import re
 import secrets
 import shutil
-import time
 import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -41,7 +40,7 @@ from safetensors.torch import load_file, save
 from torch import nn
 
 import core
-from core.atomic import PART_SUFFIX, atomic_dir
+from core.atomic import PART_SUFFIX, atomic_dir, sweep_leftovers
 from core.data.fetch import file_digest
 from core.errors import ModelStoreError, UnknownNameError
 from core.paths import ASSETS_DIR, MODELS_ENV, models_dir, writable_dir
@@ -58,6 +57,8 @@ MAX_CARD_BYTES = 1 << 20
 #: a delete under way touches its folder within seconds, so it is never swept.
 STALE_SECONDS = 3600
 _DELETING_SUFFIX = ".deleting"
+#: What an unfinished write or deletion leaves behind.
+_LEFTOVERS = (PART_SUFFIX, _DELETING_SUFFIX)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # terminal escapes, newlines
 
 
@@ -323,7 +324,7 @@ def save_model(
     """
     model_id = model_id or default_model_id(dataset, architecture, penalty, seed)
     store = check_can_store(model_id, store)
-    _sweep(store)
+    sweep_leftovers(store, _LEFTOVERS, STALE_SECONDS)
     target = store / model_id
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     bad = [
@@ -397,31 +398,6 @@ def _read_card(folder: Path) -> ModelCard:
     return card
 
 
-def _sweep(store: Path) -> None:
-    """Remove the unfinished writes and deletions a crash left in ``store``.
-
-    Only this store's own leftovers (hidden ``.part``/``.deleting`` folders)
-    older than :data:`STALE_SECONDS` go. The age is read from the change time,
-    which a rename updates: a folder renamed for deletion a moment ago keeps
-    its old modification time.
-    """
-    try:
-        entries = list(store.glob(".*"))
-    except OSError:
-        return
-    now = time.time()
-    for entry in entries:
-        if not entry.name.endswith((PART_SUFFIX, _DELETING_SUFFIX)):
-            continue
-        try:
-            info = entry.lstat()
-        except OSError:
-            continue
-        is_dir = entry.is_dir() and not entry.is_symlink()
-        if is_dir and now - max(info.st_mtime, info.st_ctime) > STALE_SECONDS:
-            shutil.rmtree(entry, ignore_errors=True)
-
-
 def _stores() -> list[tuple[Path, bool]]:
     return [(models_dir(), False), (SHIPPED_DIR, True)]
 
@@ -432,7 +408,7 @@ def scan_models(dataset: str | None = None) -> StoreListing:
     Never raises for what a store holds: a folder whose card is missing,
     unreadable, malformed or of a newer format is skipped and named in
     :attr:`StoreListing.skipped`. Sweeps the user's store of stale leftovers
-    first (see :func:`_sweep`).
+    first (see :func:`core.atomic.sweep_leftovers`).
 
     Parameters
     ----------
@@ -449,7 +425,7 @@ def scan_models(dataset: str | None = None) -> StoreListing:
     skipped: list[str] = []
     for store, shipped in _stores():
         if not shipped:
-            _sweep(store)
+            sweep_leftovers(store, _LEFTOVERS, STALE_SECONDS)
         try:
             folders = sorted(p for p in store.iterdir() if p.is_dir())
         except FileNotFoundError:

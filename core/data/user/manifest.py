@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core import __version__
-from core.atomic import atomic_dir
+from core.atomic import PART_SUFFIX, atomic_dir, sweep_leftovers
 from core.data import cache, registry
 from core.data.types import Dataset
 from core.data.user.tables import Progress
@@ -106,7 +106,7 @@ def register(
             f"{name!r} is the name of a built-in dataset; choose another name."
         )
     home = writable_dir(user_data_dir(), "user dataset folder", USER_DATA_ENV)
-    _sweep(home)
+    sweep_leftovers(home, (".staged", ".old", PART_SUFFIX), _STALE_SECONDS)
     final = home / name
     if final.exists() and not replace:
         raise InvalidDataError(
@@ -191,19 +191,6 @@ def summary_of(ds: Dataset, source: dict) -> str:
     what = f"{ds.n_features} features" if ds.n_features else "texts"
     file = shown_visibly(str(source.get("file", "your file"))[:60])
     return f"Your data from {file}: {n:,} rows, {what}, {ds.n_classes} classes"
-
-
-def _sweep(home: Path) -> None:
-    """Remove folders that interrupted registrations left behind."""
-    now = time.time()
-    for entry in home.glob(".*"):
-        if entry.name.endswith((".staged", ".old", ".part")) and entry.is_dir():
-            try:
-                old = now - entry.stat().st_mtime > _STALE_SECONDS
-            except OSError:
-                continue
-            if old:
-                shutil.rmtree(entry, ignore_errors=True)
 
 
 def registered() -> list[Registered]:

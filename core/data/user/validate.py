@@ -210,6 +210,11 @@ def decode(raw: bytes, what: str) -> tuple[str, str]:
     return text, encoding
 
 
+def _is_hidden(char: str) -> bool:
+    """A control or invisible format character, bar the joiners U+200C/U+200D."""
+    return unicodedata.category(char) in ("Cc", "Cf") and char not in "\u200c\u200d"
+
+
 def hidden_character(text: str) -> str | None:
     """The first control or invisible format character of ``text``, or None.
 
@@ -219,21 +224,13 @@ def hidden_character(text: str) -> str | None:
     different names look alike. The zero-width (non-)joiners U+200C and U+200D
     are allowed: scripts such as Persian and emoji sequences need them.
     """
-    for char in text:
-        if unicodedata.category(char) in ("Cc", "Cf") and char not in "\u200c\u200d":
-            return char
-    return None
+    return next((char for char in text if _is_hidden(char)), None)
 
 
 def shown_visibly(text: str) -> str:
     """``text`` with each character :func:`hidden_character` finds written as
     its code point, ``"[U+202E]"``: for names that are kept, such as a file's."""
-    return "".join(
-        f"[U+{ord(c):04X}]"
-        if unicodedata.category(c) in ("Cc", "Cf") and c not in "\u200c\u200d"
-        else c
-        for c in text
-    )
+    return "".join(f"[U+{ord(c):04X}]" if _is_hidden(c) else c for c in text)
 
 
 def describe_character(char: str) -> str:

@@ -143,11 +143,15 @@ def require_layer(name: str) -> SparseLayer:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _layer_class_names(name: str, stamp: float, _layer: SparseLayer) -> list[str]:
+def _class_names(
+    dataset: str, stamp: str | None, codes: tuple[str, ...], _layer: SparseLayer
+) -> list[str]:
+    # The names depend on the dataset (a registered one by its content stamp)
+    # and, when it cannot be read, on the path's class codes.
     return list(class_names(_layer))
 
 
-def layer_class_names(name: str, layer: SparseLayer) -> list[str]:
-    """The class names of the stored layer ``name`` (its codes if its dataset
-    cannot be read)."""
-    return _layer_class_names(name, list_layers()[name].stat().st_mtime, layer)
+def layer_class_names(layer: SparseLayer) -> list[str]:
+    """The class names of ``layer`` (its codes if its dataset cannot be read)."""
+    codes = tuple(str(c) for c in layer.path.classes)
+    return _class_names(layer.dataset, content_stamp(layer.dataset), codes, layer)

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import streamlit as st
 
 from core.paths import ASSETS_DIR, layers_dir
 from core.sparse_layers import sparse_layer
@@ -91,10 +92,17 @@ def test_models_chosen_in_the_sidebar_offer_their_penultimate_features():
     assert features.options == ["raw", "penultimate:bc-mlp"]
 
 
-def test_classes_are_named_by_the_layers_dataset(monkeypatch):
-    # The path stores class codes; the page once showed "0", "1" and "2".
+def _toy_classes_named_ant_bee_cat(monkeypatch):
+    """The toy layers' dataset names its classes; the page's cached names are
+    keyed on the dataset's content, which this substitute loader bypasses."""
     named = SimpleNamespace(class_names=("ant", "bee", "cat"))
     monkeypatch.setattr(sparse_layer, "load_dataset", lambda name: named)
+    st.cache_data.clear()
+
+
+def test_classes_are_named_by_the_layers_dataset(monkeypatch):
+    # The path stores class codes; the page once showed "0", "1" and "2".
+    _toy_classes_named_ant_bee_cat(monkeypatch)
     layer = fit_sparse_layer(toy_features(3), n_lambdas=5)
     layer.save(layers_dir() / layer.name)
     at = run_app("breast_cancer", PAGE)
@@ -104,8 +112,7 @@ def test_classes_are_named_by_the_layers_dataset(monkeypatch):
 
 
 def test_a_size_target_is_marked_and_jumped_to(monkeypatch):
-    named = SimpleNamespace(class_names=("ant", "bee", "cat"))
-    monkeypatch.setattr(sparse_layer, "load_dataset", lambda name: named)
+    _toy_classes_named_ant_bee_cat(monkeypatch)
     layer = fit_sparse_layer(toy_features(3), n_lambdas=15)
     layer.save(layers_dir() / layer.name)
     at = run_app("breast_cancer", PAGE)

@@ -45,7 +45,7 @@ if layer.dataset != dataset:
         )
     )
 path = layer.path
-classes = list(loaders.layer_class_names(name, layer))
+classes = loaders.layer_class_names(layer)
 
 left, right = st.columns([3, 1])
 index_key = state.for_dataset(state.SWEEP_INDEX, name)

@@ -137,6 +137,28 @@ def _check(page, what: str) -> None:
     assert "Skipping stored model '[store](https:evil.example)'" in sidebar, what
 
 
+def _choose_in_multiselect(page, multiselect, text: str, tries: int = 3) -> None:
+    """Open ``multiselect`` and click its option holding ``text``.
+
+    A rerun that lands while the list is open (the first run of a page can
+    still be finishing when the status widget has not yet appeared) closes
+    it: then wait for the run and open it again.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    option = page.get_by_role("option").filter(has_text=text)
+    for attempt in range(tries):
+        multiselect.click()
+        try:
+            option.click(timeout=15_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == tries - 1:
+                raise
+            page.keyboard.press("Escape")
+            wait_until_run(page)
+
+
 @pytest.mark.browser
 def test_hostile_names_and_cards_render_as_text(hostile_app, tmp_path):
     from playwright.sync_api import sync_playwright
@@ -153,8 +175,9 @@ def test_hostile_names_and_cards_render_as_text(hostile_app, tmp_path):
             # Choose the hostile model in the sidebar: its label is drawn there
             # and the Models page compares it.
             sidebar = page.locator('[data-testid="stSidebar"]')
-            sidebar.locator('[data-testid="stMultiSelect"]').click()
-            page.get_by_role("option").filter(has_text=MODEL_ID).click()
+            _choose_in_multiselect(
+                page, sidebar.locator('[data-testid="stMultiSelect"]'), MODEL_ID
+            )
             page.keyboard.press("Escape")
             wait_until_run(page)
             for title, (heading, n_figures) in PAGES.items():

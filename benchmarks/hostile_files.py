@@ -71,6 +71,43 @@ def _bomb(n_bytes: int) -> bytes:
     return buf.getvalue()
 
 
+def _parquet_text_bomb(n_rows: int, n_bytes: int, dictionary: bool) -> bytes:
+    """A Parquet table whose one text value of ``n_bytes`` fills ``n_rows`` rows.
+
+    In a dictionary it is stored once (and the footer counts it once); in
+    plain zstd pages it compresses to almost nothing. No Arrow schema is
+    stored, so the column reads as text, as from any other writer.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def rows(n: int) -> pa.Table:
+        note = pa.DictionaryArray.from_arrays(
+            pa.array(np.zeros(n, dtype=np.int32)), pa.array(["x" * n_bytes])
+        )
+        if not dictionary:
+            note = note.cast(pa.string())
+        return pa.table(
+            {"a": np.arange(n, dtype=float), "note": note, "y": np.arange(n) % 2}
+        )
+
+    buf = io.BytesIO()
+    # Plain pages are written a few rows at a time, so that building the
+    # bomb never holds it expanded.
+    step = n_rows if dictionary else 10
+    first = rows(step)
+    with pq.ParquetWriter(
+        buf,
+        first.schema,
+        compression="zstd",
+        use_dictionary=dictionary,
+        store_schema=False,
+    ) as writer:
+        for _ in range(n_rows // step):
+            writer.write_table(first)
+    return buf.getvalue()
+
+
 def _csv(columns: list[str], labels: list[str], n: int = 60) -> bytes:
     rng = np.random.default_rng(0)
     frame = pd.DataFrame(rng.normal(size=(n, len(columns))), columns=columns)
@@ -108,6 +145,13 @@ def import_cases() -> Iterator[Case]:
     good_npz = _npz({"X": _npy(X), "y": _npy(y)})
     for mb in (300, 1_000, 3_000):
         yield "bomb", f"npz expanding to {mb} MB", features(_bomb(mb << 20))
+    for n_rows, dictionary in ((10_000, True), (300, False)):
+        yield (
+            "bomb",
+            f"parquet of 1 MB of text in {n_rows:,} rows"
+            f" ({'dictionary' if dictionary else 'plain zstd'} pages)",
+            table(_parquet_text_bomb(n_rows, 1 << 20, dictionary), "bomb.parquet"),
+        )
     for gb in (1, 800, 10**6):
         raw = _npy_header((gb * 10**8 // 8, 10)) + bytes(128)
         yield "huge header", f"npy declaring {gb} GB", features(raw, "x.npy")

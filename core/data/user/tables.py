@@ -42,6 +42,7 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 SUFFIXES = (*TEXT_SUFFIXES, *PARQUET_SUFFIXES, *JSONL_SUFFIXES)
 _CHUNK = 50_000  # rows converted to a frame at a time (bounds memory)
+_PARQUET_BATCH = 8_192  # Parquet rows whose text is measured at a time
 _DELIMITERS = (",", ";", "\t", "|")
 # JSON's \u escapes can make lone surrogates, which no text encoding accepts.
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -309,9 +310,30 @@ def _read_parquet(
     try:
         # What the footer declares is checked before any column is decoded:
         # compressed pages can expand far past the file's size.
-        meta = pq.read_metadata(pa.BufferReader(raw))
+        parquet = pq.ParquetFile(pa.BufferReader(raw))
+        meta = parquet.metadata
         validate.check_column_count(meta.num_columns, max_columns, name)
         validate.check_cells(meta.num_rows, meta.num_columns, name)
+        decompressed = sum(
+            meta.row_group(g).column(c).total_uncompressed_size
+            for g in range(meta.num_row_groups)
+            for c in range(meta.num_columns)
+        )
+        validate.check_expanded(decompressed, name, "its pages, decompressed")
+        fields = list(parquet.schema_arrow)
+        columns = validate.check_column_names([f.name for f in fields], name)
+        kinds = [
+            _parquet_kind(field.type, col, name)
+            for field, col in zip(fields, columns, strict=True)
+        ]
+        text = {
+            field.name: col
+            for field, col, kind in zip(fields, columns, kinds, strict=True)
+            if kind == "text"
+        }
+        if text:
+            cells = 8 * meta.num_rows * meta.num_columns
+            _check_parquet_text(raw, text, name, cells)
         table = pq.read_table(pa.BufferReader(raw))
     except InvalidDataError:
         raise
@@ -319,31 +341,83 @@ def _read_parquet(
         raise InvalidDataError(
             f"{name} is not a readable Parquet file ({exc}); write it again."
         ) from exc
-    columns = validate.check_column_names(list(table.column_names), name)
     data = {}
-    for i, (col, field) in enumerate(zip(columns, table.schema, strict=True)):
-        kind = field.type
+    for i, (col, kind) in enumerate(zip(columns, kinds, strict=True)):
         values = table.column(i)
-        if pa.types.is_dictionary(kind):
-            values = values.cast(kind.value_type)
-            kind = kind.value_type
-        if (
-            pa.types.is_integer(kind)
-            or pa.types.is_floating(kind)
-            or pa.types.is_boolean(kind)
-            or pa.types.is_decimal(kind)
-        ):
+        if pa.types.is_dictionary(values.type):
+            values = values.cast(values.type.value_type)
+        if kind == "number":
             data[col] = values.cast(pa.float64()).to_numpy(zero_copy_only=False)
-        elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        elif kind == "text":
             data[col] = pd.array(values.to_pylist(), dtype="str")
-        elif pa.types.is_null(kind):
-            data[col] = np.full(table.num_rows, np.nan)
         else:
-            raise InvalidDataError(
-                f"{name}: column {col!r} has type {kind}; SparseLens reads numbers "
-                "and text. Convert it (e.g. dates to numbers) or drop it."
-            )
+            data[col] = np.full(table.num_rows, np.nan)
     frame = pd.DataFrame(data, columns=columns)
     if frame.empty or not len(columns):
         raise InvalidDataError(f"{name} holds no rows; add one row per example.")
     return frame, np.arange(1, len(frame) + 1, dtype=np.int64)
+
+
+def _parquet_kind(kind, col: str, name: str) -> str:
+    """``"number"``, ``"text"`` or ``"null"``: how a column of Arrow type
+    ``kind`` is read; any other type is refused before the file is read."""
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    if (
+        pa.types.is_integer(kind)
+        or pa.types.is_floating(kind)
+        or pa.types.is_boolean(kind)
+        or pa.types.is_decimal(kind)
+    ):
+        return "number"
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return "text"
+    if pa.types.is_null(kind):
+        return "null"
+    raise InvalidDataError(
+        f"{name}: column {col!r} has type {kind}; SparseLens reads numbers "
+        "and text. Convert it (e.g. dates to numbers) or drop it."
+    )
+
+
+def _check_parquet_text(
+    raw: bytes, text: dict[str, str], name: str, n_cells_bytes: int
+) -> None:
+    """Refuse a file whose text columns expand past the size limit once read.
+
+    A dictionary-encoded column stores each distinct value once, so one long
+    value repeated in every row is tiny on disk and in the footer's sizes,
+    yet reading it as text copies the value into every row. Read as
+    dictionary arrays, a batch of rows at a time, each row's length is
+    counted without the value being copied.
+
+    Parameters
+    ----------
+    raw : bytes
+        The Parquet file.
+    text : dict
+        The text columns: their name in the file → their name in messages.
+    name : str
+        The file, for messages.
+    n_cells_bytes : int
+        What the table's cells take besides their text
+        (:func:`~core.data.user.validate.check_cells`).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    parquet = pq.ParquetFile(pa.BufferReader(raw), read_dictionary=list(text))
+    held = dict.fromkeys(text, 0)
+    for batch in parquet.iter_batches(batch_size=_PARQUET_BATCH, columns=list(text)):
+        for column, values in zip(text, batch.columns, strict=True):
+            lengths = pc.take(pc.binary_length(values.dictionary), values.indices)
+            held[column] += pc.sum(lengths).as_py() or 0
+    largest = max(held, key=held.__getitem__)
+    validate.check_expanded(
+        n_cells_bytes + sum(held.values()),
+        name,
+        f"column {text[largest]!r} alone holds {held[largest] / 1e6:,.1f} MB of text",
+    )

@@ -127,6 +127,31 @@ def check_cells(n_rows: int, n_columns: int, what: str) -> None:
         )
 
 
+def check_expanded(n_bytes: int, what: str, how: str) -> None:
+    """Refuse a file that expands to more than :func:`max_upload_mb` once read.
+
+    Parameters
+    ----------
+    n_bytes : int
+        What the file expands to, counted before it is read in full.
+    what : str
+        The file, for messages.
+    how : str
+        Where the expansion comes from, for messages.
+
+    Raises
+    ------
+    InvalidDataError
+    """
+    limit = max_upload_mb()
+    if n_bytes > limit * 1e6:
+        raise InvalidDataError(
+            f"{what} expands to {n_bytes / 1e6:,.1f} MB once read ({how}), over "
+            f"the {limit:g} MB limit. Raise {MAX_MB_ENV}, or keep the rows and "
+            "columns you need."
+        )
+
+
 def line_of(raw: bytes, offset: int) -> int:
     """The 1-based line number of byte ``offset``."""
     return raw.count(b"\n", 0, offset) + 1

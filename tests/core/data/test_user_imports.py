@@ -8,15 +8,24 @@ numpy's allocations).
 from __future__ import annotations
 
 import io
+import json
+import os
 import struct
+import subprocess
+import sys
 import tracemalloc
 import zipfile
+from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from core.data.user import add_features, add_texts, registered
 from core.errors import InvalidDataError
+
+_ROOT = Path(__file__).resolve().parents[3]
 
 
 def _npy_header(shape: tuple[int, ...], descr: str = "<f8") -> bytes:
@@ -81,6 +90,63 @@ def test_an_npz_member_whose_header_claims_more_than_it_holds_is_refused():
         "the file holds 72 bytes of data; it is truncated"
     )
     assert peak < 1e6, f"refusing took {peak:,} bytes"
+
+
+# Imports a table as the Add data page and `python -m core add-data` do, in a
+# process of its own: its peak resident memory is then this import's alone
+# (Arrow's allocations are invisible to tracemalloc).
+_IMPORT_IN_A_PROCESS = """
+import json, resource, sys
+import pyarrow.compute, pyarrow.parquet
+from core.data.user import add_table
+from core.errors import InvalidDataError
+data = open(sys.argv[1], "rb").read()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    add_table(data, filename="notes.parquet", name="notes", target="y")
+    message = None
+except InvalidDataError as exc:
+    message = str(exc)
+grew = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+print(json.dumps({"message": message, "grew_kb": grew}))
+"""
+
+
+def test_a_parquet_text_repeated_in_every_row_is_refused_by_what_it_expands_to(
+    tmp_path,
+):
+    # One 100 kB note, stored once in the column's dictionary and used by all
+    # 2,000 rows: about 100 kB in the footer's sizes, 6 kB on disk, 200 MB of text
+    # once each row holds its copy. No Arrow schema is stored, as from a
+    # writer other than Arrow, so the column reads as plain text.
+    rows = 2_000
+    notes = pa.DictionaryArray.from_arrays(
+        pa.array(np.zeros(rows, dtype=np.int32)), pa.array(["x" * 100_000])
+    )
+    table = pa.table({"a": np.arange(rows), "note": notes, "y": np.arange(rows) % 2})
+    path = tmp_path / "notes.parquet"
+    pq.write_table(table, path, compression="zstd", store_schema=False)
+    assert path.stat().st_size < 10_000
+    env = {**os.environ, "SPARSELENS_MAX_UPLOAD_MB": "5", "PYTHONPATH": str(_ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-c", _IMPORT_IN_A_PROCESS, str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=_ROOT,
+        timeout=120,
+        check=True,
+    )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["message"] == (
+        "notes.parquet expands to 200.0 MB once read (column 'note' alone holds "
+        "200.0 MB of text), over the 5 MB limit. Raise SPARSELENS_MAX_UPLOAD_MB, "
+        "or keep the rows and columns you need."
+    )
+    # Read in full, the text alone is 200 MB; refusing it grows the process
+    # by about 10 MB (Arrow's reader threads and their memory arenas).
+    assert result["grew_kb"] < 50_000, f"refusing took {result['grew_kb']:,} kB"
+    assert not registered()
 
 
 def test_an_object_array_is_refused_from_its_header_unread():

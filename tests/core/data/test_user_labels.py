@@ -144,6 +144,29 @@ def test_a_parquet_file_that_expands_past_the_limit_is_refused_unread(monkeypatc
     )
 
 
+def test_parquet_pages_that_decompress_past_the_limit_are_refused_from_the_footer(
+    monkeypatch,
+):
+    def never(*args, **kwargs):
+        raise AssertionError("read the columns of a file refused by its footer")
+
+    monkeypatch.setenv("SPARSELENS_MAX_UPLOAD_MB", "1")
+    # 200 rows × 10 kB of text, written as plain pages: 2 MB once decompressed,
+    # a few kB on disk, far under the 8 bytes a cell that check_cells counts.
+    table = pa.table({"note": ["x" * 10_000] * 200, "y": np.arange(200) % 2})
+    buf = io.BytesIO()
+    pq.write_table(table, buf, compression="zstd", use_dictionary=False)
+    assert len(buf.getvalue()) < 10_000
+    monkeypatch.setattr(pq, "read_table", never)
+    monkeypatch.setattr(pq.ParquetFile, "iter_batches", never)
+    with pytest.raises(InvalidDataError) as info:
+        add_table(buf.getvalue(), filename="notes.parquet", name="n", target="y")
+    assert str(info.value).startswith(
+        "notes.parquet expands to 2.0 MB once read (its pages, decompressed), over "
+        "the 1 MB limit."
+    )
+
+
 def test_a_file_name_with_a_hidden_character_is_summarised_visibly():
     # The file name is kept (it is only shown), so its override is made visible.
     ds = SimpleNamespace(splits={"train": [0] * 3}, n_features=2, n_classes=2)

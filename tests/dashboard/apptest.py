@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.data import availability, dataset_names
+from core.paths import DATA_ENV, data_home
 from dashboard.common import state
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
@@ -16,11 +18,34 @@ DATA_PAGE = "app_pages/data/data.py"
 
 
 def require(name: str) -> None:
-    """Skip when ``name`` is not registered or its files are not here."""
+    """Skip the test when dataset ``name`` cannot be loaded here; fail it in CI.
+
+    Without the offline data mirror a developer still runs the rest of the
+    suite, but CI (``CI=true``, set by ``.ci/run``) has the mirror beside the
+    clone, so there a missing file is a broken setup that must not pass as a
+    skip. A name that is not registered is a mistake in the test: it fails.
+
+    Parameters
+    ----------
+    name : str
+        A registered dataset.
+    """
     if name not in dataset_names():
-        pytest.skip(f"dataset {name} is not registered")
-    if not availability(name).available:
-        pytest.skip(f"dataset {name} is not available here")
+        pytest.fail(
+            f"dataset {name!r} is not registered; registered: "
+            f"{', '.join(dataset_names())}",
+            pytrace=False,
+        )
+    found = availability(name)
+    if found.available:
+        return
+    message = (
+        f"dataset {name} is not available here ({found.where}); the data mirror "
+        f"is read from {DATA_ENV}={data_home()}"
+    )
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{message}. CI=true: a missing data mirror fails.", pytrace=False)
+    pytest.skip(message)
 
 
 def assert_ok(at: AppTest, *, errors: bool = False) -> None:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from core.data import Dataset, Split, availability, load_dataset
+from core.data import Dataset, Split, load_dataset
 from core.neural_lasso import gradients as nl_gradients
 from tests.core.neural_lasso.toy import (
     CENTER,
@@ -18,6 +18,7 @@ from tests.core.neural_lasso.toy import (
     toy_dataset,
     toy_model,
 )
+from tests.dashboard.apptest import require
 
 
 @pytest.mark.parametrize("target", [1, 0, None])
@@ -133,8 +134,7 @@ def test_default_features_on_clinical_data_are_continuous_with_normal_ranges():
 
 @pytest.mark.parametrize("name", ["icu_rhc", "icu_physionet2012"])
 def test_icu_gradient_pages_open_on_continuous_labs_and_vitals(name):
-    if not availability(name).available:
-        pytest.skip(f"dataset {name} is not available here")
+    require(name)
     ds = load_dataset(name, download=False)
     grads = [
         nl_gradients.standardised_gradients(

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 from captum.attr import Saliency
+from torch import nn
 
 from core.errors import UnknownNameError
 from core.saliency import METHODS, explain, get_method, method_names
@@ -92,6 +93,132 @@ def test_every_method_returns_attributions_shaped_like_its_inputs(name, cnn, x):
     out = explain(name, cnn, x, **FAST.get(name, {}))
     assert out.shape == x.shape and torch.isfinite(out).all()
     assert cnn.training is False and not x.requires_grad
+
+
+# What each method must satisfy, run through the registry (so the wiring to
+# Captum — baselines, targets, parameters — is what is tested).
+
+#: The linear model's weights: |w|₁ < 0.5 keeps its probability in (0, 1).
+W = torch.tensor([0.08, -0.06, 0.04, -0.02, 0.01, 0.05, -0.07, 0.03])
+
+
+class LinearProbability(nn.Module):
+    """Two classes whose softmax probabilities are linear in ``x``:
+    p₀ = 0.5 + w·x and p₁ = 1 − p₀ (logits log p₀, log p₁).
+
+    LIME and KernelSHAP explain the softmax probability, so on this model they
+    explain a linear function, whose Shapley values are known exactly.
+    """
+
+    def forward(self, x):
+        p = 0.5 + x @ W
+        return torch.log(torch.stack([p, 1 - p], dim=1))
+
+
+def _mlp(activation: type[nn.Module], seed: int = 0) -> nn.Module:
+    """8 inputs, two hidden layers of 16, 3 classes; biases make f(0) ≠ 0.
+
+    The weights are three times PyTorch's initial ones so that the activations
+    bend between 0 and x: the differences checked below are of order one.
+    """
+    torch.manual_seed(seed)
+    model = nn.Sequential(
+        nn.Linear(8, 16),
+        activation(),
+        nn.Linear(16, 16),
+        activation(),
+        nn.Linear(16, 3),
+    ).eval()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.mul_(3.0)
+    return model
+
+
+@pytest.fixture
+def x8():
+    return torch.rand(4, 8, generator=torch.Generator().manual_seed(1))
+
+
+def _logit_gap(model, x, target):
+    """f_t(x) − f_t(0): what a complete attribution from the zero baseline sums to."""
+    with torch.no_grad():
+        return (model(x) - model(torch.zeros_like(x)))[torch.arange(len(x)), target]
+
+
+def test_integrated_gradients_are_complete(x8):
+    model, target = _mlp(nn.Tanh), torch.tensor([0, 1, 2, 0])
+    gap = _logit_gap(model, x8, target)
+    assert gap.abs().min() > 0.1  # a sum that could be wrong
+    fine = explain("Integrated Gradients", model, x8, target, n_steps=64)
+    torch.testing.assert_close(fine.sum(1), gap, atol=1e-5, rtol=0)
+    # The step count reaches Captum: two steps are visibly off.
+    coarse = explain("Integrated Gradients", model, x8, target, n_steps=2)
+    assert (coarse.sum(1) - gap).abs().max() > 0.01
+
+
+def test_deeplift_is_complete_on_a_relu_network(x8):
+    model, target = _mlp(nn.ReLU), torch.tensor([2, 1, 0, 2])
+    gap = _logit_gap(model, x8, target)
+    assert gap.abs().min() > 0.1
+    out = explain("DeepLift", model, x8, target)
+    torch.testing.assert_close(out.sum(1), gap, atol=1e-5, rtol=0)
+    # Not merely the gradient times the input, which is not complete here.
+    ixg = explain("Input×Gradient", model, x8, target)
+    assert (ixg.sum(1) - gap).abs().max() > 0.1
+
+
+def test_smoothgrad_tends_to_saliency_as_the_noise_vanishes(x8):
+    model = _mlp(nn.Tanh)
+    saliency = explain("Saliency", model, x8)
+    errors = [
+        (explain("SmoothGrad", model, x8, noise=s, n_samples=20) - saliency).abs().max()
+        for s in (0.3, 0.03, 0.003, 1e-5)
+    ]
+    assert errors[0] > errors[1] > errors[2] > errors[3]
+    assert errors[3] < 1e-4 * saliency.abs().max()
+
+
+@pytest.mark.parametrize("target", [0, 1])
+def test_kernel_shap_gives_a_linear_models_exact_shapley_values(x8, target):
+    model = LinearProbability()
+    out = explain("KernelSHAP", model, x8, target, n_samples=200)
+    # Efficiency: the values sum to f(x) − f(baseline) (the baseline is 0) ...
+    with torch.no_grad():
+        p, p0 = model(x8).exp()[:, target], model(torch.zeros_like(x8)).exp()[0, target]
+    torch.testing.assert_close(out.sum(1), p - p0, atol=1e-5, rtol=0)
+    # ... and for a linear model each one is w_i (x_i − baseline_i).
+    sign = 1 if target == 0 else -1
+    torch.testing.assert_close(out, sign * W * x8, atol=1e-5, rtol=0)
+
+
+def test_lime_recovers_a_linear_models_weights():
+    # Every feature at 1, so each feature's effect is its weight; class 1's
+    # probability falls where class 0's rises.
+    x = torch.ones(1, 8)
+    out = explain("LIME", LinearProbability(), x, 1, n_samples=300, alpha=1e-6)[0]
+    assert torch.equal(out.sign(), -W.sign())
+    assert torch.equal(out.argsort(), (-W).argsort())
+    torch.testing.assert_close(out, -W, atol=2e-3, rtol=0)
+
+
+def test_guided_backprop_passes_only_positive_gradients_through_relus(x8):
+    # Captum's Guided Backprop: the gradient, with each ReLU's backward output
+    # clamped at zero, i.e. Wᵀ(1[h > 0] · max(v_t, 0)) for one hidden layer.
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 2)).eval()
+    with torch.no_grad():
+        model[2].weight[0] = model[2].weight[0].abs()  # class 0: all positive
+        v1 = model[2].weight[1]
+        assert (v1 > 0).any() and (v1 < 0).any()
+        active = (model[0](x8) > 0).float()
+    guided = explain("Guided Backprop", model, x8, torch.tensor([0, 0, 1, 1]))
+    saliency = explain("Saliency", model, x8, torch.tensor([0, 0, 1, 1]))
+    # Every backward ReLU sees a positive gradient for class 0: the plain gradient.
+    torch.testing.assert_close(guided[:2], saliency[:2])
+    expected = (active[2:] * v1.clamp(min=0)) @ model[0].weight.detach()
+    torch.testing.assert_close(guided[2:], expected)
+    assert not torch.allclose(guided[2:], saliency[2:])
 
 
 def test_saliency_is_captums_and_the_target_is_the_predicted_class(cnn, x):

@@ -2,7 +2,8 @@
 
 The layers, lowest first (docs/architecture.md draws them):
 
-1. foundations: ``core.errors``, ``core.paths``, ``core.atomic``, ``core.threads``
+1. foundations: ``core.errors``, ``core.paths``, ``core.atomic``, ``core.threads``,
+   ``core.executor``
 2. ``core.data``
 3. ``core.optim``
 4. ``core.training``
@@ -21,7 +22,14 @@ import pytest
 
 CORE = Path(__file__).resolve().parents[2] / "core"
 
-FOUNDATIONS = {"core", "core.errors", "core.paths", "core.atomic", "core.threads"}
+FOUNDATIONS = {
+    "core",
+    "core.errors",
+    "core.paths",
+    "core.atomic",
+    "core.threads",
+    "core.executor",
+}
 LAYERS = {
     "core.data": 2,
     "core.optim": 3,

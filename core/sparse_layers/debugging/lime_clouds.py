@@ -34,6 +34,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import shutil
 import warnings
 import zlib
 from collections.abc import Callable, Sequence
@@ -47,17 +48,28 @@ from lime.lime_text import IndexedString, LimeTextExplainer
 from core.atomic import atomic_path
 from core.data.cache import read_archive
 from core.errors import DataCorruptError
+from core.executor import Executor, Task
 from core.paths import ASSETS_DIR, cache_dir
 from core.sparse_layers.debugging.decision_layer import Encoder
 
 #: Words kept on each side of a cloud (the paper's 30).
 TOP_WORDS = 30
 
+#: The minimum count of a word in the clouds the pages show: at 1 (the paper's
+#: rule) words seen once lead them; at 3 the most cloud words carry a sentiment
+#: that agrees with their feature's class (benchmarks/cloud_readability.py,
+#: docs/debugging.md). Algorithm 3's candidates keep the paper's 1.
+READABLE_MIN_COUNT = 3
+
 #: Word-cloud corpora shipped with the repository (read-only).
 SHIPPED_DIR = ASSETS_DIR / "wordclouds"
 
 #: ``progress(done, total)`` over sentences.
 Progress = Callable[[int, int], None]
+
+#: Sentences per task when a corpus is explained in shards: a multiple of the
+#: 32-sentence block, large enough that a task outweighs its scheduling.
+SHARD_SIZE = 128
 
 
 @dataclass(frozen=True)
@@ -250,23 +262,136 @@ class SentenceExplanations:
         """Algorithm 2's averages: each word's LIME weight over its occurrences
         (a word twice in a sentence counts twice; words compared in lower
         case)."""
-        keys = np.char.lower(self.words.astype(str))
+        return CloudSums.of(self).corpus(self.texts, self.settings, self.encoder_id)
+
+
+@dataclass(frozen=True)
+class CloudSums:
+    """The sums behind a corpus's word clouds, which add up over shards of it:
+    each word's LIME weights summed over its occurrences, and its occurrences.
+
+    Attributes
+    ----------
+    vocab : array of shape (n_words,), str
+        Lower-cased words, sorted.
+    sums : array of shape (n_words, n_features), float64
+        Σ over the word's occurrences of its LIME weight for each feature.
+    occurrences : array of shape (n_words,), float64
+        ``K_w`` (whole numbers).
+    activations : array of shape (n_texts, n_features), float32
+        The deep features of each sentence, in corpus order.
+    n_explained : int
+        Sentences with at least one word.
+    """
+
+    vocab: np.ndarray
+    sums: np.ndarray
+    occurrences: np.ndarray
+    activations: np.ndarray
+    n_explained: int
+
+    @classmethod
+    def of(cls, expl: SentenceExplanations) -> CloudSums:
+        """The sums of one set of sentences' explanations."""
+        keys = np.char.lower(expl.words.astype(str))
         vocab, inverse = np.unique(keys, return_inverse=True)
-        counts = self.counts.astype(np.float64)
-        sums = np.zeros((len(vocab), self.n_features))
-        np.add.at(sums, inverse, self.weights * counts[:, None])
+        counts = expl.counts.astype(np.float64)
+        sums = np.zeros((len(vocab), expl.n_features))
+        np.add.at(sums, inverse, expl.weights * counts[:, None])
         occurrences = np.bincount(inverse, weights=counts, minlength=len(vocab))
-        mean = sums / np.maximum(occurrences, 1)[:, None]
-        return CloudCorpus(
-            texts=self.texts,
-            activations=self.activations,
+        return cls(
             vocab=vocab,
-            occurrences=occurrences.astype(np.int64),
-            mean_weight=mean.astype(np.float32),
-            settings=self.settings,
-            encoder_id=self.encoder_id,
-            n_explained=int((np.diff(self.offsets) > 0).sum()),
+            sums=sums,
+            occurrences=occurrences,
+            activations=expl.activations,
+            n_explained=int((np.diff(expl.offsets) > 0).sum()),
         )
+
+    @classmethod
+    def merge(cls, parts: Sequence[CloudSums]) -> CloudSums:
+        """The sums of consecutive shards of a corpus, in corpus order: sums
+        and occurrences add up word by word (averages would not)."""
+        if not parts:
+            raise ValueError("no shards to merge")
+        vocab, inverse = np.unique(
+            np.concatenate([p.vocab for p in parts]), return_inverse=True
+        )
+        sums = np.zeros((len(vocab), parts[0].sums.shape[1]))
+        np.add.at(sums, inverse, np.concatenate([p.sums for p in parts]))
+        occurrences = np.bincount(
+            inverse,
+            weights=np.concatenate([p.occurrences for p in parts]),
+            minlength=len(vocab),
+        )
+        return cls(
+            vocab=vocab,
+            sums=sums,
+            occurrences=occurrences,
+            activations=np.concatenate([p.activations for p in parts]),
+            n_explained=sum(p.n_explained for p in parts),
+        )
+
+    def corpus(
+        self, texts: tuple[str, ...], settings: LimeSettings, encoder_id: str
+    ) -> CloudCorpus:
+        """The clouds: each word's sum divided by its occurrences."""
+        mean = self.sums / np.maximum(self.occurrences, 1)[:, None]
+        return CloudCorpus(
+            texts=texts,
+            activations=self.activations,
+            vocab=self.vocab,
+            occurrences=self.occurrences.astype(np.int64),
+            mean_weight=mean.astype(np.float32),
+            settings=settings,
+            encoder_id=encoder_id,
+            n_explained=self.n_explained,
+        )
+
+    def save(self, path: Path) -> Path:
+        """Write the sums to ``path`` (``.npz``, atomically, exact float64)."""
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+            np.savez(
+                fh,
+                vocab=self.vocab.astype(str),
+                sums=self.sums,
+                occurrences=self.occurrences,
+                activations=self.activations,
+                n_explained=np.array(self.n_explained),
+            )
+        return path
+
+    @classmethod
+    def load(cls, path: Path, n_texts: int) -> CloudSums:
+        """The sums :meth:`save` wrote for a shard of ``n_texts`` sentences.
+
+        Raises
+        ------
+        DataCorruptError
+            The file is unreadable, or its arrays do not fit together or the
+            shard; the message names it.
+        """
+        a = read_archive(path, _SUMS_ARRAYS)
+        vocab, sums, occ, act = (a[k] for k in _SUMS_ARRAYS[:4])
+        ok = (
+            vocab.ndim == 1
+            and vocab.dtype.kind == "U"
+            and sums.shape == (len(vocab), act.shape[-1])
+            and occ.shape == (len(vocab),)
+            and act.ndim == 2
+            and act.shape[0] == n_texts
+            and all(x.dtype.kind == "f" and np.isfinite(x).all() for x in (sums, occ))
+            and a["n_explained"].shape == ()
+            and a["n_explained"].dtype.kind in "iu"
+        )
+        if not ok:
+            raise DataCorruptError(
+                f"{path} does not hold the word-cloud sums of {n_texts} sentences."
+            )
+        return cls(vocab, sums, occ, act, int(a["n_explained"]))
+
+
+#: The arrays of a saved :class:`CloudSums`.
+_SUMS_ARRAYS = ("vocab", "sums", "occurrences", "activations", "n_explained")
 
 
 @dataclass(frozen=True)
@@ -551,6 +676,104 @@ def _explain(
     )
 
 
+def explain_shard(
+    encoder: Encoder, settings: LimeSettings, block: int, texts: Sequence[str]
+) -> CloudSums:
+    """The cloud sums of one shard of a corpus (a task of
+    :func:`sharded_sums`: a pure function of its arguments)."""
+    return CloudSums.of(_explain(texts, encoder, settings, "", block, None))
+
+
+def sharded_sums(
+    texts: Sequence[str],
+    encoder: Encoder,
+    settings: LimeSettings,
+    executor: Executor,
+    *,
+    shard_size: int = SHARD_SIZE,
+    block: int = 32,
+    progress: Progress | None = None,
+    shard_dir: Path | None = None,
+) -> CloudSums:
+    """The cloud sums of ``texts``, explained in shards of ``shard_size``
+    sentences, one task each on ``executor``, and merged in corpus order.
+
+    Shards are whole blocks, so each encodes the same perturbed sentences
+    together as one unsharded run (:func:`explain_sentences`) and the weights
+    are the same; the merged clouds equal the unsharded ones up to the order
+    in which float64 sums are added (the merge adds sums and counts, never
+    averages).
+
+    Parameters
+    ----------
+    texts : sequence of str
+    encoder : callable
+        ``encoder(texts)`` → deep features; sent to every worker, so it must
+        pickle (a module-level function, or a closure over one).
+    settings : LimeSettings
+    executor : Executor
+    shard_size : int
+        Sentences per task, a multiple of ``block``.
+    block : int
+        Sentences perturbed and encoded together.
+    progress : callable, optional
+        ``progress(done, total)`` over sentences, as shards finish.
+    shard_dir : Path, optional
+        Each shard's sums are written there as it finishes, and read back
+        instead of computed again (an interrupted corpus resumes). The folder
+        must be the corpus's own (same texts, encoder and settings).
+
+    Raises
+    ------
+    TasksFailedError
+        A shard raised on every attempt (after the others finished, and were
+        written to ``shard_dir``).
+    """
+    texts = tuple(texts)
+    if not texts:
+        raise ValueError("no sentences to explain")
+    if block < 1 or shard_size < block or shard_size % block:
+        raise ValueError(
+            f"shard_size must be a positive multiple of block ({block}), got "
+            f"{shard_size}"
+        )
+    starts = range(0, len(texts), shard_size)
+    tasks = [
+        Task(
+            f"sentences {i}-{min(i + shard_size, len(texts)) - 1}",
+            (texts[i : i + shard_size],),
+        )
+        for i in starts
+    ]
+    # A shard's file names its sentences and block, which fix its sums.
+    files = {t.key: f"{t.key.replace(' ', '-')}-block{block}.npz" for t in tasks}
+    parts: dict[str, CloudSums] = {}
+    for task in tasks if shard_dir is not None else ():
+        path = shard_dir / files[task.key]
+        if not path.is_file():
+            continue
+        try:
+            parts[task.key] = CloudSums.load(path, len(task.args[0]))
+        except DataCorruptError as exc:
+            warnings.warn(
+                f"Ignoring a word-cloud shard: {exc} It is computed again.",
+                stacklevel=2,
+            )
+    done = sum(len(t.args[0]) for t in tasks if t.key in parts)
+    if progress is not None:
+        progress(done, len(texts))
+    missing = [t for t in tasks if t.key not in parts]
+    for task, sums in executor.imap(explain_shard, missing, (encoder, settings, block)):
+        if shard_dir is not None:
+            sums.save(shard_dir / files[task.key])
+        parts[task.key] = sums
+        done += len(task.args[0])
+        if progress is not None:
+            progress(done, len(texts))
+    # Merged in corpus order, whatever order the shards finished in.
+    return CloudSums.merge([parts[t.key] for t in tasks])
+
+
 def corpus_clouds(
     texts: Sequence[str],
     encoder: Encoder,
@@ -561,13 +784,16 @@ def corpus_clouds(
     block: int = 32,
     cache: bool = True,
     corpus: dict | None = None,
+    executor: Executor | None = None,
+    shard_size: int = SHARD_SIZE,
 ) -> CloudCorpus:
     """The clouds of ``texts`` (:func:`explain_sentences`, aggregated), read
     from the cache or the shipped folder when there, else computed and cached.
 
     ``corpus`` (e.g. ``{"dataset": "sst2", "split": "val", "limit": None}``) is
     written beside the cache file, so that :func:`cached_corpora` can list what
-    was computed.
+    was computed. With an ``executor``, the sentences are explained in shards
+    of ``shard_size``, one task each (:func:`sharded_sums`).
     """
     name = corpus_file(texts, encoder_id, settings)
     stored = _read_stored(name, texts, encoder_id, settings) if cache else None
@@ -577,9 +803,29 @@ def corpus_clouds(
         if corpus is not None and path.parent == _cache_folder() and not index.exists():
             _write_index(clouds, path, corpus)  # it was removed as unreadable
         return clouds
-    clouds = _explain(texts, encoder, settings, encoder_id, block, progress).aggregate()
+    if executor is None:
+        expl = _explain(texts, encoder, settings, encoder_id, block, progress)
+        clouds = expl.aggregate()
+        if cache:
+            save_corpus(clouds, _cache_folder(), name, corpus)
+        return clouds
+    # Finished shards are kept beside the cache file until the corpus is saved,
+    # so that an interrupted corpus resumes.
+    shard_dir = _cache_folder() / f"{Path(name).stem}.shards" if cache else None
+    sums = sharded_sums(
+        texts,
+        encoder,
+        settings,
+        executor,
+        shard_size=shard_size,
+        block=block,
+        progress=progress,
+        shard_dir=shard_dir,
+    )
+    clouds = sums.corpus(tuple(texts), settings, encoder_id)
     if cache:
         save_corpus(clouds, _cache_folder(), name, corpus)
+        shutil.rmtree(shard_dir, ignore_errors=True)
     return clouds
 
 

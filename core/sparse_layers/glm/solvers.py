@@ -11,7 +11,9 @@ coefficients ``B`` (k × p) and an unpenalised intercept ``b`` (k,):
 - :func:`solve_by_saga`: the minibatch SAGA of glm_saga (Wong et al. 2021, Algorithm 1),
   one stored residual per example and output, the elastic-net proximal step.
 
-Both run on whatever device the tensors live on.
+Both run on whatever device the tensors live on. FISTA reads ``X`` only
+through a :mod:`~core.sparse_layers.glm.design` (a tensor, or a file streamed in
+row blocks); SAGA's random minibatches need ``X`` in memory.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import torch
 
 from core.optim.fista import FistaState, Parts, fista
 from core.optim.prox import elastic_net_prox
+from core.sparse_layers.glm.design import Design, as_design
 from core.sparse_layers.glm.families import Family
 
 #: Golden-section steps for the dual scaling: the bracket shrinks to 0.6¹⁰ ≈ 0.8 %
@@ -120,24 +123,28 @@ def duality_gap(
 
 
 def loss_gradient(
-    family: Family, Z: torch.Tensor, Y: torch.Tensor, X: torch.Tensor
+    family: Family, Z: torch.Tensor, Y: torch.Tensor, X: torch.Tensor | Design
 ) -> torch.Tensor:
     """∂/∂B of the mean loss at predictions ``Z = X Bᵀ + b``, shape (k, p)."""
-    return family.residual(Z, Y).T @ X / len(X)
+    X = as_design(X)
+    return X.transpose_times(family.residual(Z, Y)) / len(X)
 
 
-def lipschitz_estimate(X: torch.Tensor, family: Family, n_iter: int = 20) -> float:
+def lipschitz_estimate(
+    X: torch.Tensor | Design, family: Family, n_iter: int = 20
+) -> float:
     """Curvature bound × (‖X‖₂²/n + 1), ‖X‖₂ by power iteration (a lower estimate;
     the solver's backtracking corrects it)."""
+    X = as_design(X)
     n, p = X.shape
     if p == 0:
         return family.curvature
     gen = torch.Generator(device="cpu").manual_seed(0)
-    v = torch.randn(p, generator=gen).to(X)
+    v = torch.randn(p, generator=gen).to(device=X.device, dtype=X.dtype)
     v /= v.norm()
     sigma2 = 0.0
     for _ in range(n_iter):
-        w = X.T @ (X @ v)
+        w = X.gram_times(v)
         sigma2 = w.norm().item()
         if sigma2 == 0:
             break
@@ -154,19 +161,19 @@ class GlmLoss:
     decrease test allows for.
     """
 
-    def __init__(self, family: Family, X: torch.Tensor, Y: torch.Tensor):
+    def __init__(self, family: Family, X: Design, Y: torch.Tensor):
         self.family, self.X, self.Y = family, X, Y
 
     def predict(self, x: Parts) -> Parts:
         B, b = x
-        return (self.X @ B[0].T + b[0],)
+        return (self.X.linear(B[0], b[0]),)
 
     def value(self, z: Parts) -> torch.Tensor:
         return self.family.losses(z[0], self.Y).double().mean().reshape(1)
 
     def gradient(self, x: Parts, z: Parts) -> Parts:
         R = self.family.residual(z[0], self.Y)
-        return ((R.T @ self.X / len(self.X))[None], R.mean(dim=0)[None])
+        return ((self.X.transpose_times(R) / len(self.X))[None], R.mean(dim=0)[None])
 
     def decrease_slack(self, fy: torch.Tensor, bound: torch.Tensor) -> torch.Tensor:
         # float32 predictions: allow rounding noise in the decrease test.
@@ -231,7 +238,7 @@ class DualityGapStop:
 
 
 def solve_by_fista(
-    X: torch.Tensor,
+    X: torch.Tensor | Design,
     Y: torch.Tensor,
     family: Family,
     lam: float,
@@ -249,7 +256,7 @@ def solve_by_fista(
 
     Parameters
     ----------
-    X : tensor of shape (n, p)
+    X : tensor of shape (n, p), or a Design of that shape
     Y : tensor of shape (n, k)
     B : tensor of shape (k, p), b : tensor of shape (k,)
         The warm start.
@@ -274,7 +281,7 @@ def solve_by_fista(
     O'Donoghue & Candès (2015), "Adaptive restart for accelerated gradient
     schemes".
     """
-    loss = GlmLoss(family, X, Y)
+    loss = GlmLoss(family, as_design(X), Y)
     stop = DualityGapStop(loss, lam, alpha, tol, check_every, start=(B, b))
     result = fista(
         loss,
@@ -357,7 +364,7 @@ def solve_by_saga(
 
 def objective(
     family: Family,
-    X: torch.Tensor,
+    X: torch.Tensor | Design,
     Y: torch.Tensor,
     B: torch.Tensor,
     b: torch.Tensor,
@@ -365,4 +372,4 @@ def objective(
     alpha: float,
 ) -> float:
     """The elastic-net objective ``(1/n) Σ loss + λ[α‖B‖₁ + (1 − α)/2 ‖B‖₂²]``."""
-    return mean_loss(family, X @ B.T + b, Y) + penalty(B, lam, alpha)
+    return mean_loss(family, as_design(X).linear(B, b), Y) + penalty(B, lam, alpha)

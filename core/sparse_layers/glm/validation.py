@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from core.sparse_layers.glm.families import Family
@@ -74,11 +76,84 @@ def check_design(
     feature_names : tuple of str
     """
     Xa = _matrix(X, "X")
-    n, p = Xa.shape
+    targets = _targets(y, Xa.shape, family, validation, feature_names)
+    _check_no_constant_column(Xa.max(axis=0) - Xa.min(axis=0), "X")
+    return (Xa, *targets)
+
+
+def check_streamed_design(
+    X,
+    y,
+    family: Family,
+    *,
+    validation=None,
+    feature_names=None,
+) -> tuple[
+    np.ndarray,
+    tuple[np.ndarray, np.ndarray] | None,
+    np.ndarray | None,
+    tuple[str, ...],
+]:
+    """:func:`check_design` for a matrix streamed from its file: the shape, the
+    dtype and the labels are checked here without reading the values (the
+    values are checked by :func:`check_streamed_values` as they are read).
+
+    Parameters
+    ----------
+    X : numpy.memmap of shape (n, p)
+        ``np.load(path, mmap_mode="r")`` of a C-ordered float16, float32 or
+        float64 ``.npy`` file, whole (not a slice of it).
+
+    Returns
+    -------
+    y, validation, classes, feature_names
+        As :func:`check_design` returns them.
+    """
+    if not isinstance(X, np.memmap):
+        raise TypeError(
+            "max_memory streams X from its file: X must be np.load(path, "
+            f"mmap_mode='r') of a .npy file, got {type(X).__name__}"
+        )
+    where = X.filename
+    if X.ndim != 2:
+        raise ValueError(
+            f"{where}: the feature matrix must be 2-d (n_samples, n_features), "
+            f"got shape {X.shape}"
+        )
+    if X.dtype.kind != "f":
+        raise ValueError(
+            f"{where}: features must be float16, float32 or float64, got {X.dtype}; "
+            "save them as floats (float16 halves the file)"
+        )
+    if not X.flags.c_contiguous or X.offset + X.nbytes != os.path.getsize(where):
+        raise ValueError(
+            f"{where}: rows are read from the file, so X must be the whole, "
+            "C-ordered matrix np.load(path, mmap_mode='r') returns, not a slice "
+            "or transpose of it"
+        )
+    if X.shape[1] == 0:
+        raise ValueError(f"{where}: the feature matrix has no columns")
+    n_labels = len(np.asarray(y))
+    if n_labels != X.shape[0]:
+        raise ValueError(
+            f"{where}: {X.shape[0]} rows of features but {n_labels} labels; the "
+            "labels must follow the file's rows one for one"
+        )
+    return _targets(y, X.shape, family, validation, feature_names)
+
+
+def check_streamed_values(stats, where: str) -> None:
+    """The column statistics of a streamed matrix admit standardisation."""
+    _check_no_constant_column(stats.spread, where)
+
+
+def _targets(y, shape: tuple[int, int], family: Family, validation, feature_names):
+    """Labels (encoded), validation pair, classes and feature names of a design
+    of ``shape``."""
+    n, p = shape
     ya = _labels(y, n, family, "y")
     if n < 2:
         raise ValueError(f"X has {n} row; at least 2 are needed to fit a path")
-    _check_no_constant_column(Xa)
     names = _feature_names(feature_names, p)
     classes = None
     if family.classification:
@@ -91,17 +166,17 @@ def check_design(
     val = None
     if validation is not None:
         val = _validation_pair(validation, p, family, classes)
-    return Xa, ya, val, classes, names
+    return ya, val, classes, names
 
 
-def _check_no_constant_column(X: np.ndarray) -> None:
-    spread = X.max(axis=0) - X.min(axis=0)
+def _check_no_constant_column(spread: np.ndarray, where: str) -> None:
+    """``spread`` is each column's max − min."""
     if np.any(spread == 0):
         const = np.flatnonzero(spread == 0)
         shown = ", ".join(str(j) for j in const[:10])
         raise ValueError(
-            f"{len(const)} constant feature column(s) (e.g. {shown}) cannot be "
-            "standardised; drop them before fitting (e.g. dead ReLU units)"
+            f"{where}: {len(const)} constant feature column(s) (e.g. {shown}) cannot "
+            "be standardised; drop them before fitting (e.g. dead ReLU units)"
         )
 
 

@@ -1,5 +1,6 @@
-"""The Neural LASSO from the command line: the paper's ``table1`` and the
-``smoothness`` of stored models' input-gradient fields."""
+"""The Neural LASSO from the command line: the paper's ``table1``, the choice
+of its strengths on validation (``table1-select``) and the ``smoothness`` of
+stored models' input-gradient fields."""
 
 from __future__ import annotations
 
@@ -8,24 +9,104 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from core.cli.executors import add_executor_options, executor_for
 from core.cli.output import print_table
 
 
+def _results_dir(out: Path) -> Path:
+    # Each finished model is written here, so that a rerun trains only the rest.
+    return out.with_name(f"{out.stem}.models")
+
+
 def cmd_table1(args: argparse.Namespace) -> int:
-    """``table1``: train the paper's Table 1 rows over seeds and write them."""
+    """``table1``: train the paper's Table 1 rows over seeds (and a strength
+    grid), one task per model, and write them."""
     from core.data import load_dataset
     from core.neural_lasso import table1
 
     ds = load_dataset(args.dataset, args.data_dir)
-    rows = table1.rows_for(ds.name)
-    bar = tqdm(total=len(rows) * args.seeds, desc=f"table1 {ds.name}", unit="model")
-    with bar:
-        table = table1.table1(
-            ds, args.seeds, epochs=args.epochs, on_result=lambda *_: bar.update(1)
+    out = Path(args.out)
+    results_dir = _results_dir(out)
+    with executor_for(args) as executor:
+        bar = tqdm(
+            desc=f"table1 {ds.name} ({executor.name}, workers: {executor.workers})",
+            unit="model",
         )
-    csv_path, md_path = table1.write_table(table, Path(args.out))
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        with bar:
+            table = table1.table1(
+                ds,
+                args.seeds,
+                epochs=args.epochs,
+                strengths=args.strengths,
+                factors=args.factors,
+                executor=executor,
+                results_dir=results_dir,
+                resume=args.resume,
+                progress=progress,
+            )
+    csv_path, md_path = table1.write_table(table, out)
     print(table1.to_markdown(table))
-    print(f"wrote {csv_path} and {md_path}")
+    print(f"wrote {csv_path} and {md_path} (each model's results in {results_dir})")
+    return 0
+
+
+def cmd_table1_select(args: argparse.Namespace) -> int:
+    """``table1-select``: choose each row's strength on validation metrics,
+    confirm on fresh seeds, and write both tables."""
+    from core.data import load_dataset
+    from core.neural_lasso import table1
+
+    ds = load_dataset(args.dataset, args.data_dir)
+    out = Path(args.out)
+    results_dir = _results_dir(out)
+    with executor_for(args) as executor:
+        bars: dict[str, tqdm] = {}
+
+        def progress(phase: str, done: int, total: int) -> None:
+            if phase not in bars:
+                for bar in bars.values():
+                    bar.close()
+                bars[phase] = tqdm(
+                    desc=f"table1-select {ds.name}: {phase} ({executor.name}, "
+                    f"workers: {executor.workers})",
+                    unit="model",
+                )
+            bars[phase].total = total
+            bars[phase].n = done
+            bars[phase].refresh()
+
+        try:
+            chosen = table1.select(
+                ds,
+                args.seeds,
+                args.confirm_seeds,
+                epochs=args.epochs,
+                strengths=args.strengths,
+                factors=args.factors,
+                executor=executor,
+                results_dir=results_dir,
+                resume=args.resume,
+                progress=progress,
+            )
+        finally:
+            for bar in bars.values():
+                bar.close()
+    validation = out.with_name(f"{out.stem}.validation.csv")
+    table1.write_table(chosen.validation, validation)
+    csv_path, md_path = table1.write_table(chosen.confirmation, out)
+    print(f"Rule: {table1.RULE}\n")
+    print(table1.to_markdown(chosen.validation))
+    print(table1.to_markdown(chosen.confirmation))
+    print(
+        f"wrote {validation} (what was chosen, from what) and {csv_path}, {md_path} "
+        f"(the chosen rows on fresh seeds; each model's results in {results_dir})"
+    )
     return 0
 
 
@@ -101,14 +182,70 @@ def _smoothness_rows(args: argparse.Namespace, name: str) -> list[list[str]]:
     return rows
 
 
-def add_commands(sub) -> None:
-    """Register ``table1`` and ``smoothness`` on the ``sub`` subparsers."""
-    p = sub.add_parser("table1", help="train the Neural LASSO Table 1 rows over seeds")
+def _add_sweep_options(p: argparse.ArgumentParser, *, grid_required: bool) -> None:
+    """The options ``table1`` and ``table1-select`` share: the dataset, the
+    strength grid, where results go, resuming and where the tasks run."""
     p.add_argument("--dataset", required=True)
-    p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--epochs", type=int, help="default: the paper's for the dataset")
-    p.add_argument("--out", required=True, help="CSV file; the Markdown goes beside it")
+    g = p.add_mutually_exclusive_group(required=grid_required)
+    g.add_argument(
+        "--strengths",
+        type=float,
+        nargs="+",
+        metavar="S",
+        help="train every penalised row at each of these strengths"
+        + ("" if grid_required else " (default: the row's own)"),
+    )
+    g.add_argument(
+        "--factors",
+        type=float,
+        nargs="+",
+        metavar="F",
+        help="train every penalised row at these multiples of its own strength, "
+        "e.g. 0.333 1 3",
+    )
+    p.add_argument(
+        "--out",
+        required=True,
+        help="CSV file; the Markdown goes beside it, each model's results in "
+        "<name>.models/",
+    )
+    p.add_argument(
+        "--resume",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="keep the models already in <name>.models/ (default) or train all",
+    )
+    add_executor_options(p)
+
+
+def add_commands(sub) -> None:
+    """Register ``table1``, ``table1-select`` and ``smoothness`` on ``sub``."""
+    p = sub.add_parser("table1", help="train the Neural LASSO Table 1 rows over seeds")
+    p.add_argument("--seeds", type=int, default=3)
+    _add_sweep_options(p, grid_required=False)
     p.set_defaults(func=cmd_table1)
+
+    p = sub.add_parser(
+        "table1-select",
+        help="choose Table 1 strengths on validation, confirm them on fresh seeds",
+        description="Trains every penalised row over a strength grid on seeds "
+        "0..N-1, chooses each row's strength on validation metrics only (the rule "
+        "is printed and in docs/table1.md), then trains the chosen rows on the "
+        "next, fresh seeds and reports their test metrics.",
+    )
+    p.add_argument(
+        "--seeds", type=int, default=3, help="selection seeds 0..N-1 (default: 3)"
+    )
+    p.add_argument(
+        "--confirm-seeds",
+        type=int,
+        default=3,
+        metavar="M",
+        help="fresh seeds N..N+M-1 the chosen rows are confirmed on (default: 3)",
+    )
+    _add_sweep_options(p, grid_required=True)
+    p.set_defaults(func=cmd_table1_select)
 
     p = sub.add_parser(
         "smoothness",

@@ -14,32 +14,53 @@ AUC); gradient ratios r of
 group LASSO λ of 1e-3 to 3e-2, compared with Adam's preconditioned step, with a
 steep switch from "all features kept" to "none" within a factor of 2-4 (on
 ``digits`` every λ ≥ 1e-5 switches every pixel off, hence 1e-6 there).
+
+:func:`select` chooses the strengths on validation metrics only and confirms
+them on fresh seeds (the rule: :data:`TOLERANCE`, :func:`choose`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import json
+import re
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from core.atomic import atomic_path
 from core.data import Dataset
+from core.executor import Executor, Task
 from core.training.penalties import make_penalty
 from core.training.train import TrainConfig, TrainResult, train
 
-COLUMNS = (
-    "dataset",
-    "model",
-    "penalty",
-    "strength",
-    "auc",
-    "accuracy",
-    "theta_l1",
-    "d_eff",
-)
+#: What a summary averages over seeds: one split's metrics (the trainer's
+#: ``evaluate``; ‖θ‖₁ is the model's, D_eff is measured on that split's
+#: inputs) and the epoch early stopping kept.
 METRICS = ("auc", "accuracy", "theta_l1", "d_eff")
+SUMMARISED = (*METRICS, "best_epoch")
+
+#: The splits a result records; a summary holds one of them.
+SPLITS = ("val", "test")
+
+#: The selection rule (:func:`choose`): a penalised row takes the strongest
+#: strength whose mean validation AUC is within this of the best mean
+#: validation AUC of that row's grid and of the unpenalised row of its
+#: architecture, so that each penalty does as much work as an AUC close to the
+#: best allows.
+TOLERANCE = 0.005
+
+#: The rule in words, printed beside every selection.
+RULE = (
+    "each penalised row takes the strongest strength whose mean validation AUC "
+    f"over the selection seeds is within {TOLERANCE} (inclusive) of the best mean "
+    "validation AUC among the row's strengths and the unpenalised row of its "
+    "architecture; if none is, the strength with the best mean validation AUC. "
+    "Test metrics are read only on the fresh confirmation seeds."
+)
 
 
 @dataclass(frozen=True)
@@ -64,8 +85,10 @@ def _tabular_rows(
 
 
 #: Rows per dataset: (linear λ_θ, MLP λ_θ, MLP gradient ratio r, MLP group λ),
-#: chosen on validation AUC / sparsity from sweeps of one to three seeds and
-#: checked with three-seed ``table1`` runs (docs/table1.md).
+#: chosen from sweeps of one to three seeds that showed test metrics and
+#: checked with three-seed ``table1`` runs on the same seeds. :func:`select`
+#: chooses on validation metrics instead; docs/table1.md lists where its choice
+#: differs from these (the shipped models are trained at these).
 ROWS: dict[str, tuple[Row, ...]] = {
     "synthetic": _tabular_rows(1e-2, 2e-4, 3e-2, 1e-3),
     "adult": _tabular_rows(1e-2, 1e-3, 3e-3, 3e-3),
@@ -108,46 +131,430 @@ def train_row(
     )
 
 
+def _unique(values: Sequence[float] | None, name: str) -> list[float] | None:
+    """``values`` without repeats, or None; an error unless finite and ≥ 0."""
+    if values is None:
+        return None
+    if not len(values) or not all(np.isfinite(v) and v >= 0 for v in values):
+        raise ValueError(
+            f"{name} must be a non-empty list of finite numbers ≥ 0, got {list(values)}"
+        )
+    return list(dict.fromkeys(float(v) for v in values))
+
+
+def grid(
+    rows: Sequence[Row],
+    seeds: int,
+    strengths: Sequence[float] | None = None,
+    *,
+    factors: Sequence[float] | None = None,
+) -> list[tuple[Row, int]]:
+    """The models of a Table 1 sweep: every row at every strength, every seed.
+
+    Parameters
+    ----------
+    rows : sequence of Row
+    seeds : int
+        Seeds ``0 .. seeds-1``.
+    strengths : sequence of float, optional
+        A grid every penalised row is trained at (default: each row's own
+        strength); rows without a penalty are trained once per seed.
+    factors : sequence of float, optional
+        Instead of ``strengths``: each penalised row at these multiples of its
+        own strength, rounded to 3 significant digits (so that ``1/3`` of
+        0.01 is 0.00333, a readable strength in the table and file names).
+
+    Returns
+    -------
+    list of (Row, seed)
+        Row by row, strength by strength, seed by seed.
+    """
+    if seeds < 1:
+        raise ValueError(f"seeds must be at least 1, got {seeds}")
+    if strengths is not None and factors is not None:
+        raise ValueError("give strengths or factors, not both")
+    strengths, factors = _unique(strengths, "strengths"), _unique(factors, "factors")
+    models = []
+    for row in rows:
+        if row.penalty == "none" or (strengths is None and factors is None):
+            grid_ = [row.strength]
+        elif strengths is not None:
+            grid_ = strengths
+        else:
+            grid_ = list(
+                dict.fromkeys(float(f"{row.strength * f:.3g}") for f in factors)
+            )
+        for strength in grid_:
+            models += [(replace(row, strength=strength), s) for s in range(seeds)]
+    return models
+
+
+def task_key(dataset: str, row: Row, seed: int, epochs: int | None) -> str:
+    """A model's key in a sweep, also the name of its result file: readable,
+    one per dataset, row, strength, seed and epochs."""
+    name, label = (
+        re.sub(r"[^a-z0-9.]+", "-", text.lower()).strip("-")
+        for text in (dataset, row.label)
+    )
+    return (
+        f"{name}_{label}_{row.penalty}_{row.strength!r}_seed{seed}"
+        f"_epochs{'default' if epochs is None else epochs}"
+    )
+
+
+def model_metrics(ds: Dataset, row: Row, seed: int, epochs: int | None) -> dict:
+    """Train one model of the grid and return what a sweep records of it (a
+    task: a pure function of its arguments, so any executor gives the same
+    numbers).
+
+    Returns
+    -------
+    dict
+        ``{"val": metrics, "test": metrics, "best_epoch": int}``: the trainer's
+        validation and test metrics of the kept epoch, and that epoch.
+    """
+    with warnings.catch_warnings():
+        # On Ray the dataset's arrays come read-only from the object store;
+        # torch warns when it wraps them, but training only reads its inputs.
+        warnings.filterwarnings("ignore", "The given NumPy array is not writable")
+        result = train_row(ds, row, seed, epochs)
+    return {
+        "val": result.val_metrics,
+        "test": result.test_metrics,
+        "best_epoch": result.best_epoch,
+    }
+
+
+def _spec(dataset: str, row: Row, seed: int, epochs: int | None) -> dict:
+    return {
+        "dataset": dataset,
+        "row": asdict(row),
+        "seed": seed,
+        "epochs": epochs,
+    }
+
+
+def _read_result(path: Path, spec: dict) -> dict | None:
+    """A finished model's result from ``path``, or None when it is missing,
+    unreadable, from before results recorded validation metrics and the best
+    epoch, or the result of another model (e.g. other epochs)."""
+    try:
+        stored = json.loads(path.read_text())
+        if stored["spec"] != spec:
+            return None
+        result = {key: stored[key] for key in (*SPLITS, "best_epoch")}
+        complete = isinstance(result["best_epoch"], int) and all(
+            isinstance(result[split][m], int | float)
+            for split in SPLITS
+            for m in METRICS
+        )
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, TypeError, KeyError):
+        complete = False
+    if complete:
+        return result
+    warnings.warn(
+        f"Ignoring the unreadable Table 1 result {path} (damaged, or written "
+        "before results recorded validation metrics and the best epoch); the "
+        "model is trained again.",
+        stacklevel=4,
+    )
+    return None
+
+
+def _write_result(path: Path, spec: dict, result: dict) -> None:
+    # json writes floats by repr, so a resumed run reads back the same numbers.
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps({"spec": spec, **result}, indent=1))
+
+
+def _run(
+    ds: Dataset,
+    models: list[tuple[Row, int]],
+    epochs: int | None,
+    executor: Executor | None,
+    results_dir: Path | None,
+    resume: bool,
+    progress: Callable[[int, int], None] | None,
+) -> list[dict]:
+    """Each model's result (:func:`model_metrics`), in the order of ``models``:
+    read from ``results_dir`` when resuming, else trained and written there."""
+    keys = [task_key(ds.name, row, seed, epochs) for row, seed in models]
+    specs = {
+        k: _spec(ds.name, r, s, epochs) for k, (r, s) in zip(keys, models, strict=True)
+    }
+    results: dict[str, dict] = {}
+    if results_dir is not None and resume:
+        for key in keys:
+            found = _read_result(results_dir / f"{key}.json", specs[key])
+            if found is not None:
+                results[key] = found
+    tasks = [
+        Task(key, (row, seed, epochs))
+        for key, (row, seed) in zip(keys, models, strict=True)
+        if key not in results
+    ]
+    if progress is not None:
+        progress(len(results), len(keys))
+    for task, result in (executor or Executor()).imap(model_metrics, tasks, (ds,)):
+        if results_dir is not None:
+            _write_result(results_dir / f"{task.key}.json", specs[task.key], result)
+        results[task.key] = result
+        if progress is not None:
+            progress(len(results), len(keys))
+    return [results[key] for key in keys]
+
+
 def table1(
     ds: Dataset,
     seeds: int = 3,
     *,
     epochs: int | None = None,
-    rows: tuple[Row, ...] | None = None,
-    on_result: Callable[[Row, int, TrainResult], None] | None = None,
+    rows: Sequence[Row] | None = None,
+    strengths: Sequence[float] | None = None,
+    factors: Sequence[float] | None = None,
+    executor: Executor | None = None,
+    results_dir: Path | None = None,
+    resume: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
-    """Train every row for seeds 0..seeds-1 and average the test metrics.
+    """Train every model of the grid (:func:`grid`) and average the test
+    metrics over seeds.
+
+    Parameters
+    ----------
+    ds : Dataset
+    seeds : int
+        Seeds ``0 .. seeds-1`` of every row.
+    epochs : int, optional
+        Default: the paper's for the dataset.
+    rows : sequence of Row, optional
+        Default: the dataset's Table 1 rows (:func:`rows_for`).
+    strengths, factors : sequence of float, optional
+        A strength grid for the penalised rows, or multiples of each row's
+        strength (default: each row's own).
+    executor : Executor, optional
+        Runs the models, one task each (default: in this process).
+    results_dir : Path, optional
+        Each model's result (:func:`model_metrics`) is written there
+        (atomically) as it finishes.
+    resume : bool
+        Read the models already in ``results_dir`` instead of training them
+        again (False: train every model and overwrite them).
+    progress : callable, optional
+        ``progress(done, total)`` over models, resumed ones counted as done.
 
     Returns
     -------
     DataFrame
-        One row per model: :data:`COLUMNS` as means over seeds, plus ``*_sd``
-        (sample standard deviation; NaN with one seed) and ``n_seeds``.
+        One row per model and strength (:func:`summary` of the test split).
+
+    Raises
+    ------
+    TasksFailedError
+        Some models raised on every attempt; the others are in
+        ``results_dir``.
     """
-    if seeds < 1:
-        raise ValueError(f"seeds must be at least 1, got {seeds}")
+    models = grid(rows or rows_for(ds.name), seeds, strengths, factors=factors)
+    results = _run(ds, models, epochs, executor, results_dir, resume, progress)
+    return summary(ds.name, models, results, "test")
+
+
+def summary(
+    dataset: str, models: Sequence[tuple[Row, int]], results: Sequence[dict], split: str
+) -> pd.DataFrame:
+    """One record per (row, strength): one split's metrics averaged over seeds.
+
+    Parameters
+    ----------
+    dataset : str
+    models : sequence of (Row, seed)
+    results : sequence of dict
+        Each model's :func:`model_metrics`, in the order of ``models``.
+    split : {"val", "test"}
+        The only split whose metrics are read.
+
+    Returns
+    -------
+    DataFrame
+        ``dataset, model, architecture, penalty, strength, split, seeds`` (as
+        ``"0,1,2"``), the means of :data:`SUMMARISED`, their ``*_sd`` (sample
+        standard deviation; NaN with one seed) and ``n_seeds``.
+    """
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    runs: dict[Row, list[tuple[int, list[float]]]] = {}
+    for (row, seed), result in zip(models, results, strict=True):
+        values = [result[split][m] for m in METRICS] + [result["best_epoch"]]
+        runs.setdefault(row, []).append((seed, values))
     records = []
-    for row in rows or rows_for(ds.name):
-        runs = []
-        for seed in range(seeds):
-            result = train_row(ds, row, seed, epochs)
-            runs.append([result.test_metrics[m] for m in METRICS])
-            if on_result is not None:
-                on_result(row, seed, result)
-        values = np.asarray(runs, dtype=float)
-        sd = values.std(axis=0, ddof=1) if seeds > 1 else np.full(len(METRICS), np.nan)
+    for row, seeded in runs.items():
+        values = np.asarray([v for _, v in seeded], dtype=float)
+        sd = (
+            values.std(axis=0, ddof=1)
+            if len(values) > 1
+            else np.full(len(SUMMARISED), np.nan)
+        )
         records.append(
             {
-                "dataset": ds.name,
+                "dataset": dataset,
                 "model": row.label,
+                "architecture": row.architecture,
                 "penalty": row.penalty,
                 "strength": row.strength,
-                **dict(zip(METRICS, values.mean(axis=0), strict=True)),
-                **{f"{m}_sd": s for m, s in zip(METRICS, sd, strict=True)},
-                "n_seeds": seeds,
+                "split": split,
+                "seeds": ",".join(str(s) for s, _ in seeded),
+                **dict(zip(SUMMARISED, values.mean(axis=0), strict=True)),
+                **{f"{m}_sd": s for m, s in zip(SUMMARISED, sd, strict=True)},
+                "n_seeds": len(values),
             }
         )
     return pd.DataFrame.from_records(records)
+
+
+def choose(validation: pd.DataFrame, tolerance: float = TOLERANCE) -> pd.Series:
+    """The selection rule: which strength of each row is chosen.
+
+    For a penalised row, the reference is the best mean validation AUC among
+    its strengths and the unpenalised row of its architecture. Of the
+    strengths whose mean validation AUC is within ``tolerance`` of it
+    (inclusive), the strongest is chosen: each penalty does as much work as an
+    AUC close to the best allows. When none is that close, the one with the
+    best mean validation AUC (the stronger of equals). Rows without a penalty
+    are trained at one strength and are always chosen.
+
+    Parameters
+    ----------
+    validation : DataFrame
+        A :func:`summary` of the validation split; a summary of another split
+        is refused, so that the choice never sees test metrics.
+    tolerance : float
+
+    Returns
+    -------
+    Series of bool
+        ``True`` on the chosen records, indexed like ``validation``.
+    """
+    if not (validation.split == "val").all():
+        raise ValueError(
+            "Strengths are chosen on validation metrics only; got a summary of "
+            f"{sorted(set(validation.split))}"
+        )
+    chosen = pd.Series(False, index=validation.index)
+    for _, runs in validation.groupby(["model", "penalty"], sort=False):
+        if (runs.penalty == "none").all():
+            chosen[runs.index] = True
+            continue
+        plain = validation[
+            (validation.architecture == runs.architecture.iat[0])
+            & (validation.penalty == "none")
+        ]
+        reference = max(runs.auc.max(), plain.auc.max() if len(plain) else -np.inf)
+        # A margin for the rounding of the means: "within 0.005" includes 0.005.
+        close = runs[runs.auc >= reference - tolerance - 1e-12]
+        pick = (
+            close.strength.idxmax()
+            if len(close)
+            else runs.sort_values(["auc", "strength"]).index[-1]
+        )
+        chosen[pick] = True
+    return chosen
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What :func:`select` chose, from what, and how it did on fresh seeds.
+
+    Attributes
+    ----------
+    validation : DataFrame
+        The :func:`summary` of the validation split over the selection seeds,
+        every row at every strength, with a ``chosen`` column.
+    rows : tuple of Row
+        The chosen rows.
+    confirmation : DataFrame
+        The :func:`summary` of the test split of the chosen rows over the
+        confirmation seeds.
+    """
+
+    validation: pd.DataFrame
+    rows: tuple[Row, ...]
+    confirmation: pd.DataFrame
+
+
+def select(
+    ds: Dataset,
+    seeds: int = 3,
+    confirm_seeds: int = 3,
+    *,
+    epochs: int | None = None,
+    rows: Sequence[Row] | None = None,
+    strengths: Sequence[float] | None = None,
+    factors: Sequence[float] | None = None,
+    tolerance: float = TOLERANCE,
+    executor: Executor | None = None,
+    results_dir: Path | None = None,
+    resume: bool = True,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> Selection:
+    """Choose each row's strength on validation metrics, then confirm the
+    chosen rows on fresh seeds.
+
+    The grid (:func:`grid`) is trained on seeds ``0 .. seeds-1`` and
+    :func:`choose` picks from its validation summary; the chosen rows are then
+    trained on seeds ``seeds .. seeds+confirm_seeds-1``, none of which took
+    part in the choice, and their test metrics reported. Test metrics of the
+    selection seeds are never read.
+
+    Parameters
+    ----------
+    ds : Dataset
+    seeds : int
+        Selection seeds ``0 .. seeds-1``.
+    confirm_seeds : int
+        How many fresh seeds confirm the choice.
+    epochs, rows, strengths, factors, executor, results_dir, resume
+        As in :func:`table1`; both phases share ``results_dir``, so a rerun
+        resumes either.
+    tolerance : float
+        Of the rule (:func:`choose`).
+    progress : callable, optional
+        ``progress(phase, done, total)``, phase ``"selection"`` or
+        ``"confirmation"``.
+
+    Returns
+    -------
+    Selection
+
+    Raises
+    ------
+    TasksFailedError
+        Some models raised on every attempt; the others are in
+        ``results_dir``.
+    """
+    if confirm_seeds < 1:
+        raise ValueError(f"confirm_seeds must be at least 1, got {confirm_seeds}")
+
+    def phase(name: str) -> Callable[[int, int], None] | None:
+        return None if progress is None else lambda d, t: progress(name, d, t)
+
+    models = grid(rows or rows_for(ds.name), seeds, strengths, factors=factors)
+    results = _run(
+        ds, models, epochs, executor, results_dir, resume, phase("selection")
+    )
+    validation = summary(ds.name, models, results, "val")
+    validation["chosen"] = choose(validation, tolerance)
+    chosen = tuple(
+        Row(r.model, r.architecture, r.penalty, r.strength)
+        for r in validation[validation.chosen].itertuples()
+    )
+    fresh = range(seeds, seeds + confirm_seeds)
+    confirm = [(row, seed) for row in chosen for seed in fresh]
+    results = _run(
+        ds, confirm, epochs, executor, results_dir, resume, phase("confirmation")
+    )
+    return Selection(validation, chosen, summary(ds.name, confirm, results, "test"))
 
 
 def _mean_sd(record: dict, metric: str, fmt: str) -> str:
@@ -156,22 +563,25 @@ def _mean_sd(record: dict, metric: str, fmt: str) -> str:
     return mean if np.isnan(sd) else f"{mean} ± {sd:{fmt}}"
 
 
+_FORMATS = dict(zip(SUMMARISED, (".3f", ".3f", ".1f", ".1f", ".1f"), strict=True))
+_SPLIT_NAMES = {"val": "validation", "test": "test"}
+
+
 def to_markdown(table: pd.DataFrame) -> str:
-    """The table as Markdown, each metric as ``mean ± sd``."""
-    lines = [
-        "| dataset | model | penalty | strength | AUC | accuracy | ‖θ‖₁ | D_eff |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
+    """A :func:`summary` as Markdown, each quantity as ``mean ± sd``, with a
+    ``chosen`` column where the table has one (:func:`select`)."""
+    split = " / ".join(_SPLIT_NAMES[s] for s in dict.fromkeys(table.split))
+    chosen = "chosen" in table.columns
+    head = ["dataset", "model", "penalty", "strength", "seeds"]
+    head += [f"{split} AUC", f"{split} accuracy", "‖θ‖₁", f"{split} D_eff"]
+    head += ["best epoch"] + (["chosen"] if chosen else [])
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in table.to_dict("records"):
-        cells = [
-            _mean_sd(r, m, f)
-            for m, f in zip(METRICS, (".3f", ".3f", ".1f", ".1f"), strict=True)
-        ]
-        lines.append(
-            f"| {r['dataset']} | {r['model']} | {r['penalty']} | {r['strength']:g} | "
-            + " | ".join(cells)
-            + " |"
-        )
+        cells = [r["dataset"], r["model"], r["penalty"], f"{r['strength']:g}"]
+        cells += [r["seeds"].replace(",", ", ")]
+        cells += [_mean_sd(r, m, f) for m, f in _FORMATS.items()]
+        cells += ["✓" if r["chosen"] else ""] if chosen else []
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 

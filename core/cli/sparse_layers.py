@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from core.cli.executors import add_executor_options, executor_for
+
 
 def _counter_bar(desc: str, unit: str, total: int = 1):
     """A tqdm bar and the ``progress(done, total)`` callback that sets it."""
@@ -88,16 +90,21 @@ def _lime_settings(args: argparse.Namespace):
     return LimeSettings(n_samples=args.samples, seed=args.seed)
 
 
-def _word_clouds(wb, args: argparse.Namespace):
-    """The layer's word clouds over ``--cloud-split`` (computed if not cached),
-    with the corpus they came from and the seconds they took."""
+def _word_clouds(wb, args: argparse.Namespace, executor=None):
+    """The layer's word clouds over ``--cloud-split`` (computed if not cached,
+    in sentence shards on ``executor`` when one is given), with the corpus they
+    came from and the seconds they took."""
     settings = _lime_settings(args)
     limit = args.cloud_limit
     bar, update = _counter_bar(f"LIME word clouds ({args.cloud_split})", "sentence")
     start = time.perf_counter()
     with bar:
         corpus = wb.cloud_corpus(
-            settings, split=args.cloud_split, limit=limit, progress=update
+            settings,
+            split=args.cloud_split,
+            limit=limit,
+            progress=update,
+            executor=executor,
         )
     return (
         corpus,
@@ -139,9 +146,12 @@ def cmd_word_clouds(args: argparse.Namespace) -> int:
     from core.sparse_layers.debugging.workbench import workbench
     from core.threads import torch_threads
 
-    with torch_threads(args.threads):
+    with executor_for(args) as executor, torch_threads(args.threads):
         wb = workbench(_layer_name(args))
-        corpus, clouds, seconds = _word_clouds(wb, args)
+        # In this process the corpus is explained in one loop; on Ray, in
+        # sentence shards, one task each.
+        shards = None if executor.in_process else executor
+        corpus, clouds, seconds = _word_clouds(wb, args, shards)
     print(
         f"{wb.name}: LIME word clouds of {corpus.n_features} features over "
         f"{len(corpus.texts)} {args.cloud_split} sentences ({corpus.n_explained} "
@@ -243,7 +253,7 @@ def _print_flip_rates(summary: dict, paper: dict[str, float]) -> None:
 
 
 def cmd_bias_probe(args: argparse.Namespace) -> int:
-    """``bias-probe``: flips after appending a word to every text."""
+    """``bias-probe``: flips after appending each word to every text."""
     from core.sparse_layers.debugging.bias import bias_probe
     from core.sparse_layers.debugging.workbench import workbench
     from core.threads import torch_threads
@@ -251,7 +261,7 @@ def cmd_bias_probe(args: argparse.Namespace) -> int:
     with torch_threads(args.threads):
         wb = workbench(_layer_name(args))
         encoder, encoder_id = wb.encoder()
-        word, found = _probe_word(wb, encoder_id, args)
+        words, found = _probe_words(wb, encoder_id, args)
         texts, labels = (
             wb.texts(args.split, args.limit),
             wb.labels(args.split, args.limit),
@@ -259,22 +269,32 @@ def cmd_bias_probe(args: argparse.Namespace) -> int:
         table = bias_probe(
             texts,
             labels,
-            word,
+            words,
             list(wb.layers.values()),
             encoder,
             position=args.position,
         )
-    print(f"appending {word!r} ({args.position}) to {len(texts)} {args.split} texts")
+    common = table.drop_duplicates("class").set_index("class").n.to_dict()
+    print(
+        f"appending each of {len(words)} words ({args.position}) to {len(texts)} "
+        f"{args.split} texts; probed per class on the texts every layer gets "
+        "right: " + ", ".join(f"{c} {n}" for c, n in common.items())
+    )
     print(table.to_string(index=False, float_format="{:.3f}".format))
     if args.out:
         _write_json(
             args.out,
             {
                 "layer": wb.name,
-                "word": word,
+                "words": words,
+                "word_rule": "given with --word"
+                if args.word
+                else "identity terms in the sparse layer's clouds, then the "
+                "paper's word",
                 "position": args.position,
                 "split": args.split,
                 "texts": len(texts),
+                "common_set": common,
                 "rows": table.to_dict("records"),
                 "identity_words_in_clouds": []
                 if found is None
@@ -284,29 +304,25 @@ def cmd_bias_probe(args: argparse.Namespace) -> int:
     return 0
 
 
-def _probe_word(wb, encoder_id: str, args: argparse.Namespace):
-    """``--word``, or else the strongest identity word in the sparse layer's
-    clouds; with the identity words found there (None when not looked at)."""
-    from core.sparse_layers.debugging.bias import identity_words_in_clouds
+def _probe_words(wb, encoder_id: str, args: argparse.Namespace):
+    """The ``--word``s, or else every identity word in the sparse layer's clouds
+    and the paper's; with the identity words found there (None when not looked
+    at)."""
+    from core.sparse_layers.debugging.bias import identity_words_in_clouds, probe_words
     from core.sparse_layers.debugging.lime_clouds import is_cached
 
     found = None
-    # Clouds are computed when they choose the word; with --word they are
+    # Clouds are computed when they choose the words; with --word they are
     # only read (for the JSON's list of identity words) when cached.
     cached = is_cached(
         wb.texts(args.cloud_split, args.cloud_limit), encoder_id, _lime_settings(args)
     )
-    if args.word is None or cached:
+    if not args.word or cached:
         _, clouds, _ = _word_clouds(wb, args)
         found = identity_words_in_clouds(clouds, wb.layers["sparse"])
-    if args.word is not None:
-        return args.word, found
-    if found is None or found.empty:
-        raise ValueError(
-            "no identity word is in the clouds of the sparse layer's features; "
-            "give one with --word"
-        )
-    return str(found.word.iloc[0]), found
+    if args.word:
+        return list(dict.fromkeys(args.word)), found
+    return probe_words(found), found
 
 
 def cmd_errors(args: argparse.Namespace) -> int:
@@ -372,6 +388,7 @@ def add_commands(sub) -> None:
         help="also write the clouds, pruned, into assets/wordclouds/ "
         "(for the repository's shipped layers)",
     )
+    add_executor_options(p)
     p.set_defaults(func=cmd_word_clouds)
 
     p = sub.add_parser(
@@ -388,7 +405,13 @@ def add_commands(sub) -> None:
         help="append a word to every text and count flipped predictions",
     )
     _add_layer_options(p)
-    p.add_argument("--word", help="default: the strongest identity word in the clouds")
+    p.add_argument(
+        "--word",
+        action="append",
+        help="a word to add (repeat for several); default: every identity word in "
+        "the clouds of the sparse layer's features, then the paper's "
+        "'christianity'",
+    )
     p.add_argument("--position", default="end", choices=("end", "start"))
     p.add_argument("--out", help="JSON result")
     p.set_defaults(func=cmd_bias_probe)

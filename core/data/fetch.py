@@ -6,8 +6,15 @@ already in the data home is used as it is (its structure is checked when it is
 parsed). A missing file is downloaded to a temporary name, verified, and only
 then moved into place, so an interrupted download leaves nothing behind.
 
-A file whose source publishes no checksum is verified against the one recorded
-the first time it was downloaded (``checksums.json`` in the data home). An
+A file whose loader pins digests is verified against them. Few are a
+publisher's: the CIFAR-10 page publishes the MD5 of its python archive; the
+MNIST IDX MD5s are those torchvision records (LeCun's page publishes none);
+20 Newsgroups accepts the digest scikit-learn records beside ours. The other
+pinned digests (Adult, SST-2, MR's combined file, the Davidson tweets, the
+PhysioNet outcome tables, the MNIST and CIFAR-10 mirror files) were recorded by
+this project from its own copies. A file with no pinned digest (the PhysioNet
+archives, MR's archive, user data) is verified against the one recorded the
+first time it was downloaded (``checksums.json`` in the data home). An
 unreadable ``checksums.json`` is never overwritten: the download is kept
 unverified and unrecorded, with a warning naming the file.
 
@@ -59,9 +66,10 @@ class RemoteFile:
     url : str
         Canonical download address.
     sha256 : tuple of str
-        Accepted SHA-256 digests; empty means "trust on first download".
+        Accepted SHA-256 digests (a publisher's or recorded by this project);
+        empty, with ``md5`` empty, means "trust on first download".
     md5 : tuple of str
-        Accepted MD5 digests, for sources that publish only MD5.
+        Accepted MD5 digests, for files whose known digests are MD5s.
     """
 
     path: str
@@ -201,7 +209,7 @@ def _verify(file: RemoteFile, path: Path, home: Path) -> None:
         if not ok:
             raise DataCorruptError(
                 f"Downloaded {file.path} from {file.source_url()} has SHA-256 {sha}, "
-                "which is not a checksum its source publishes; it was discarded. "
+                "which is not a checksum accepted for it; it was discarded. "
                 "Retry, or place a verified copy in the data home."
             )
         return

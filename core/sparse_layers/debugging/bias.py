@@ -104,6 +104,9 @@ IDENTITY_TERMS = (
 
 POSITIONS = ("end", "start")
 
+#: The word the paper probes (Debiased-BERT's clouds, Table 4).
+PAPER_WORD = "christianity"
+
 
 def insert_word(text: str, word: str, position: str = "end") -> str:
     """``text`` with ``word`` appended (``"end"``) or prepended (``"start"``)."""
@@ -118,25 +121,28 @@ def insert_word(text: str, word: str, position: str = "end") -> str:
 def bias_probe(
     texts: Sequence[str],
     labels: np.ndarray,
-    word: str,
+    words: Sequence[str],
     layers: Sequence[DecisionLayer],
     encoder: Encoder,
     *,
     position: str = "end",
 ) -> pd.DataFrame:
-    """How often adding ``word`` flips each layer's correct predictions.
+    """How often adding each word flips the layers' correct predictions.
 
-    For each layer and each class ``c``: of the sentences of class ``c`` the
-    layer predicts correctly, the share predicted otherwise once ``word`` is
-    added.
+    For each class ``c`` the probed sentences are those of class ``c`` that
+    *every* layer predicts correctly, so all layers are measured on the same
+    sentences; the share of them a layer predicts otherwise once the word is
+    added is its flip rate.
 
     Parameters
     ----------
     texts : sequence of str
     labels : array of shape (n,)
         Class codes (rows of each layer's ``weight``).
-    word : str
+    words : sequence of str
+        The words to add, each probed on its own.
     layers : sequence of DecisionLayer
+        With the same classes.
     encoder : callable
         ``encoder(texts)`` → deep features, array of shape (n, n_features).
     position : {"end", "start"}
@@ -144,39 +150,71 @@ def bias_probe(
     Returns
     -------
     DataFrame
-        One row per layer and class: ``layer``, ``class``, ``n`` (correct
-        sentences of the class), ``flips``, ``flip_rate``, ``ci_low``,
-        ``ci_high`` (95 % Wilson), ``mean_score_change`` (mean change in the
-        probability of the true class).
+        One row per word, layer and class: ``word``, ``layer``, ``class``,
+        ``n`` (sentences of the class every layer gets right; the same for
+        every layer), ``flips``, ``flip_rate``, ``ci_low``, ``ci_high``
+        (95 % Wilson), ``mean_score_change`` (mean change in the probability of
+        the true class).
+
+    Raises
+    ------
+    TypeError
+        When ``words`` is one string rather than a sequence of words.
+    ValueError
+        When there are no sentences or words, the texts and labels differ in
+        number, or the layers' classes differ.
     """
-    texts = list(texts)
+    if isinstance(words, str):
+        raise TypeError(f"words must be a sequence of words, got the string {words!r}")
+    texts, words = list(texts), list(words)
     labels = np.asarray(labels)
     if len(texts) != len(labels):
         raise ValueError(f"{len(texts)} texts but {len(labels)} labels")
     if not texts:
         raise ValueError("no sentences to probe")
-    edited = [insert_word(t, word, position) for t in texts]
-    H, H_new = np.asarray(encoder(texts)), np.asarray(encoder(edited))
-    return pd.DataFrame(
-        [row for layer in layers for row in _class_flips(layer, labels, H, H_new)]
-    )
+    if not words:
+        raise ValueError("no word to add")
+    classes = {tuple(layer.class_names) for layer in layers}
+    if len(classes) != 1:
+        raise ValueError(
+            f"the layers must share their classes to be probed on the same "
+            f"sentences, got {sorted(classes)}"
+        )
+    H = np.asarray(encoder(texts))
+    P = [layer.probabilities(H) for layer in layers]
+    # A sentence is probed only where every layer is right, so a difference in
+    # flip rates is the layers' and not their sentences'.
+    right = np.all([p.argmax(axis=1) == labels for p in P], axis=0)
+    rows = []
+    for word in words:
+        H_new = np.asarray(encoder([insert_word(t, word, position) for t in texts]))
+        for layer, p in zip(layers, P, strict=True):
+            rows += _class_flips(word, layer, labels, right, p, H_new)
+    return pd.DataFrame(rows)
 
 
 def _class_flips(
-    layer: DecisionLayer, labels: np.ndarray, H: np.ndarray, H_new: np.ndarray
+    word: str,
+    layer: DecisionLayer,
+    labels: np.ndarray,
+    right: np.ndarray,
+    P: np.ndarray,
+    H_new: np.ndarray,
 ) -> list[dict]:
-    """:func:`bias_probe`'s rows for one layer, from the deep features of the
-    sentences before (``H``) and after (``H_new``) the word was added."""
-    P, P_new = layer.probabilities(H), layer.probabilities(H_new)
-    pred, pred_new = P.argmax(axis=1), P_new.argmax(axis=1)
+    """:func:`bias_probe`'s rows for one word and one layer, from the layer's
+    probabilities before (``P``) and the deep features after (``H_new``) the
+    word was added, over the sentences every layer gets right (``right``)."""
+    P_new = layer.probabilities(H_new)
+    pred_new = P_new.argmax(axis=1)
     rows = []
     for c, name in enumerate(layer.class_names):
-        sel = (labels == c) & (pred == c)
+        sel = (labels == c) & right
         n, k = int(sel.sum()), int((pred_new[sel] != c).sum())
         lo, hi = wilson_interval(k, n)
         change = float(np.mean(P_new[sel, c] - P[sel, c])) if n else float("nan")
         rows.append(
             dict(
+                word=word,
                 layer=layer.name,
                 **{"class": name},
                 n=n,
@@ -234,3 +272,21 @@ def identity_words_in_clouds(
     return table.sort_values("strength", ascending=False, kind="stable").reset_index(
         drop=True
     )
+
+
+def probe_words(found: pd.DataFrame) -> list[str]:
+    """The words a bias probe adds by default, fixed before any flip rate is
+    seen: every identity term in the clouds of the sparse layer's features
+    (strongest first), then the paper's word (:data:`PAPER_WORD`).
+
+    Parameters
+    ----------
+    found : DataFrame
+        :func:`identity_words_in_clouds`'s table.
+
+    Returns
+    -------
+    list of str
+        Each word once.
+    """
+    return list(dict.fromkeys([*found.word, PAPER_WORD]))

@@ -20,7 +20,8 @@ st.caption(
     "showed as evidence against toxicity to toxic comments the model got right: "
     '"christianity" flipped 74.4 % of them with the sparse layer (62.2 % dense). '
     "Here: the identity words in the clouds of the sparse layer's features, then "
-    "the flip rate of any word you choose, per class, for both layers."
+    "the flip rate of any word you choose, per class, for both layers, on the "
+    "sentences both layers get right."
 )
 
 wb = debugging.pick_layer("bias", text_only=True, prefer="toxic-minilm")
@@ -28,7 +29,8 @@ encoder, _ = loaders.guarded(wb.encoder)
 
 st.subheader("Identity words in the sparse layer's clouds")
 if loaders.guarded(wb.computed):
-    _, clouds = debugging.pick_clouds(wb, "bias")
+    # Every word, as `python -m core bias-probe` looks for identity words.
+    _, clouds = debugging.pick_clouds(wb, "bias", min_count=1)
     found = identity_words_in_clouds(clouds, wb.layers["sparse"])
     if found.empty:
         st.caption("None of the identity terms is in these clouds.")
@@ -68,7 +70,7 @@ if run:
             bias_probe,
             texts,
             labels,
-            word.strip(),
+            [word.strip()],
             list(wb.layers.values()),
             encoder,
             position=position,

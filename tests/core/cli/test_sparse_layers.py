@@ -4,9 +4,13 @@ shipped SST-2 layer with tiny word clouds (3 sentences, 20 LIME samples)."""
 from __future__ import annotations
 
 import json
+import math
+import re
 import shutil
+from statistics import NormalDist
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import core.sparse_layers.debugging.lime_clouds as lime_clouds
@@ -31,6 +35,21 @@ def sst2(tmp_path, monkeypatch):
     return tmp_path
 
 
+def _tokens(text: str) -> list[str]:
+    """``text`` split as LIME splits it: runs of word and of other characters."""
+    return [s for s in re.split(r"(\W+)", text) if s]
+
+
+def _wilson(k: int, n: int) -> tuple[float, float]:
+    """Wilson's 95 % score interval, written out here rather than imported from
+    the code under test: (p + z²/2n ± z·√(p(1−p)/n + z²/4n²)) / (1 + z²/n)."""
+    z = NormalDist().inv_cdf(0.975)
+    p = k / n
+    centre = p + z**2 / (2 * n)
+    half = z * math.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
+    return (centre - half) / (1 + z**2 / n), (centre + half) / (1 + z**2 / n)
+
+
 def test_counterfactuals_command_writes_rates_with_intervals(sst2, capsys):
     out = sst2 / "cf.json"
     assert (
@@ -50,17 +69,51 @@ def test_counterfactuals_command_writes_rates_with_intervals(sst2, capsys):
     )
     result = json.loads(out.read_text())
     assert result["n_sentences"] == 8 and result["split"] == "test"
-    for name in ("sparse", "dense"):
-        rate, (lo, hi) = result[f"{name}_flip_rate"], result[f"{name}_flip_rate_ci"]
-        if result[f"{name}_n"]:
-            assert lo <= rate <= hi
-        assert result[f"{name}_n"] == result["n_with_candidate_in_all"]
-        assert result[f"{name}_flip_rate_all"] <= result[f"{name}_flip_rate_own"] or (
-            result[f"{name}_n_own"] == 0
-        )
-    assert result["paper"] == {"sparse_flip_rate": 0.731, "dense_flip_rate": 0.522}
-    assert out.with_suffix(".csv").is_file()
-    assert "paper: 0.731" in capsys.readouterr().out
+    # Every count, rate and interval is recomputed from the per-sentence table.
+    rows = pd.read_csv(out.with_suffix(".csv"))
+    layers = {
+        name: t.set_index("sentence").sort_index() for name, t in rows.groupby("layer")
+    }
+    assert sorted(layers) == ["dense", "sparse"]
+    for t in layers.values():
+        assert list(t.index) == list(range(8))
+        drawn = t.counterfactual.notna()
+        # A counterfactual is its sentence with one token, the word, replaced.
+        for text, cf, word, replacement in t[drawn][
+            ["text", "counterfactual", "word", "replacement"]
+        ].itertuples(index=False):
+            changed = [
+                (a.lower(), b)
+                for a, b in zip(_tokens(text), _tokens(cf), strict=True)
+                if a != b
+            ]
+            assert changed == [(word, replacement)]
+        # A flip is a changed prediction; a sentence without one never flips.
+        assert t.flipped.equals(drawn & (t.prediction_after != t.prediction_before))
+    in_both = layers["sparse"].counterfactual.notna() & (
+        layers["dense"].counterfactual.notna()
+    )
+    assert result["n_with_candidate_in_all"] == in_both.sum() > 0
+    for name, t in layers.items():
+        drawn = t.counterfactual.notna()
+        assert result[f"{name}_n_with_candidate"] == drawn.sum()
+        everyone = pd.Series(True, index=t.index)
+        for suffix, sel in {"": in_both, "_own": drawn, "_all": everyone}.items():
+            n, k = int(sel.sum()), int(t.flipped[sel].sum())
+            assert (result[f"{name}_n{suffix}"], result[f"{name}_flips{suffix}"]) == (
+                n,
+                k,
+            )
+            assert result[f"{name}_flip_rate{suffix}"] == pytest.approx(k / n)
+            assert result[f"{name}_flip_rate{suffix}_ci"] == pytest.approx(
+                _wilson(k, n), abs=1e-12
+            )
+    # A flip and a layer without one: the intervals are checked inside and at 0.
+    assert rows.flipped.any() and not rows.flipped.all()
+    printed = capsys.readouterr().out
+    assert "paper: 0.731" in printed
+    assert "on the sentences with a candidate in both layers" in printed
+    assert "over all 8" in printed
 
 
 def test_bias_probe_and_word_cloud_commands(sst2, capsys):
@@ -73,6 +126,8 @@ def test_bias_probe_and_word_cloud_commands(sst2, capsys):
                 "sst2",
                 "--word",
                 "christianity",
+                "--word",
+                "muslim",
                 "--limit",
                 "10",
                 "--out",
@@ -82,13 +137,18 @@ def test_bias_probe_and_word_cloud_commands(sst2, capsys):
         )
         == 0
     )
-    rows = json.loads(out.read_text())["rows"]
-    assert {(r["layer"], r["class"]) for r in rows} == {
-        ("sparse", "negative"),
-        ("sparse", "positive"),
-        ("dense", "negative"),
-        ("dense", "positive"),
+    result = json.loads(out.read_text())
+    assert result["words"] == ["christianity", "muslim"]
+    rows = result["rows"]
+    assert {(r["word"], r["layer"], r["class"]) for r in rows} == {
+        (w, la, c)
+        for w in ("christianity", "muslim")
+        for la in ("sparse", "dense")
+        for c in ("negative", "positive")
     }
+    # Both layers are probed on one set per class: the texts both get right.
+    assert {(r["class"], r["n"]) for r in rows} == set(result["common_set"].items())
+    assert sum(result["common_set"].values()) <= 10
     assert (
         main(["word-clouds", "--layer", "sst2-minilm", "--show", "2", "--ship", *TINY])
         == 0

@@ -101,7 +101,7 @@ def test_download_verifies_checksum_and_is_not_repeated(mirror, shared_data, tmp
 
 def test_checksum_mismatch_discards_the_download(mirror, tmp_path):
     file = RemoteFile(SST_DEV, "https://example.invalid/dev", sha256=("0" * 64,))
-    with pytest.raises(DataCorruptError, match="not a checksum its source publishes"):
+    with pytest.raises(DataCorruptError, match="not a checksum accepted for it"):
         ensure(file, tmp_path)
     assert _leftovers(tmp_path) == []
 

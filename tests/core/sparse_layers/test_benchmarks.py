@@ -1,0 +1,122 @@
+"""The benchmarks' baselines do what they say: lime asked for every feature at
+once gives the weights of one call per feature and of ours; glm_saga's
+minibatches are those a shuffling DataLoader yields, and its epochs are
+counted."""
+
+from __future__ import annotations
+
+import re
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from benchmarks.enet_path import GLM_SAGA_LAMBDA_MAX_PASSES, ShuffledBatches
+from benchmarks.word_clouds import (
+    check_same_weights,
+    lime_all_features,
+    lime_one_feature,
+)
+from core.sparse_layers.debugging.lime_clouds import LimeSettings, explain_sentences
+
+TEXTS = ["the good film, a great plot.", "Dull plot; bad film and the bad end"]
+
+
+@pytest.fixture
+def encoder():
+    """tanh of a bag of word vectors: 3 features, not linear in the words."""
+    rng = np.random.default_rng(3)
+    words = ["good", "bad", "film", "great", "plot", "the", "dull", "end"]
+    vectors = {w: rng.standard_normal(3) for w in words}
+
+    def encode(texts):
+        out = np.zeros((len(texts), 3))
+        for i, t in enumerate(texts):
+            for w in re.findall(r"\w+", t.lower()):
+                out[i] += vectors.get(w, 0.0)
+        return np.tanh(out)
+
+    return encode
+
+
+def test_lime_all_features_is_one_call_per_feature_and_ours(encoder):
+    settings = LimeSettings(n_samples=150, seed=2)
+    ours = explain_sentences(TEXTS, encoder, settings)
+    lime_all = [lime_all_features(t, encoder, settings, 3) for t in TEXTS]
+    per_feature = {
+        (i, j): lime_one_feature(t, encoder, settings, j)
+        for i, t in enumerate(TEXTS)
+        for j in range(3)
+    }
+    for (i, j), w in per_feature.items():
+        np.testing.assert_array_equal(w[lime_all[i].index], lime_all[i][j])
+    for i in range(len(TEXTS)):
+        mine = ours.sentence(i)
+        assert sorted(mine.index) == sorted(lime_all[i].index)
+        np.testing.assert_allclose(mine, lime_all[i].loc[mine.index], atol=1e-6)
+    assert check_same_weights(ours, lime_all, per_feature) < 1e-5
+
+
+def test_check_same_weights_refuses_other_weights(encoder):
+    settings = LimeSettings(n_samples=150, seed=2)
+    ours = explain_sentences(TEXTS, encoder, settings)
+    lime_all = [lime_all_features(t, encoder, settings, 3) for t in TEXTS]
+    per_feature = {(0, 1): lime_one_feature(TEXTS[0], encoder, settings, 1)}
+    other = explain_sentences(TEXTS, encoder, LimeSettings(n_samples=150, seed=3))
+    with pytest.raises(RuntimeError, match="ours differs from lime"):
+        check_same_weights(other, lime_all, per_feature)
+    per_feature[0, 1] = per_feature[0, 1] * 1.001
+    with pytest.raises(RuntimeError, match="lime's two calls differ"):
+        check_same_weights(ours, lime_all, per_feature)
+
+
+def test_shuffled_batches_are_a_fresh_permutation_in_slices_each_pass():
+    X = torch.arange(1300.0).reshape(650, 2)
+    y = torch.arange(650) % 3
+    loader = ShuffledBatches(X, y, batch_size=256)
+    orders = []
+    for _ in range(2):
+        batches = list(loader)
+        assert [len(b[0]) for b in batches] == [256, 256, 138] and len(loader) == 3
+        idx = torch.cat([b[2] for b in batches])
+        assert sorted(idx.tolist()) == list(range(650))
+        for Xb, yb, ib in batches:
+            assert torch.equal(Xb, X[ib]) and torch.equal(yb, y[ib])
+        orders.append(idx)
+    assert not torch.equal(*orders) and loader.passes == 2
+
+
+@pytest.mark.filterwarnings("ignore:Implicit dimension choice:UserWarning")
+def test_glm_saga_epochs_are_its_passes_less_lambda_max_and_scoring():
+    from glm_saga.elasticnet import glm_saga
+
+    rng = np.random.default_rng(0)
+    X = torch.as_tensor(rng.standard_normal((300, 4)), dtype=torch.float32)
+    y = (X[:, 0] > 0).long()
+    linear = torch.nn.Linear(4, 2)
+    epochs = []
+
+    class Counted(ShuffledBatches):
+        def __iter__(self):
+            # A pass is an epoch when train_saga is the one looping.
+            epochs.append(sys._getframe(1).f_code.co_name == "train_saga")
+            return super().__iter__()
+
+    loader = Counted(X, y, batch_size=64)
+    out = glm_saga(
+        linear,
+        loader,
+        0.1,
+        50,
+        0.99,
+        k=3,
+        epsilon=0.1,
+        do_zero=False,
+        n_ex=300,
+        n_classes=2,
+        verbose=None,
+    )
+    n_lambdas = len(out["path"])
+    assert sum(epochs) >= n_lambdas
+    assert loader.passes - GLM_SAGA_LAMBDA_MAX_PASSES - n_lambdas == sum(epochs)

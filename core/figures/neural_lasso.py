@@ -28,11 +28,43 @@ from core.neural_lasso.weights import ZeroStructure
 
 #: Diverging scale for gradients and probabilities: blue low, white 0, red high.
 DIVERGING = "RdBu_r"
-#: Marker symbols for true classes in the PCA probability view.
-CLASS_SYMBOLS = ("circle", "x", "diamond", "square", "triangle-up", "cross")
+_SHAPES = (
+    "circle",
+    "x",
+    "diamond",
+    "square",
+    "triangle-up",
+    "cross",
+    "triangle-down",
+    "star",
+    # Hexagons and pentagons read as circles at marker size: not used.
+    "hourglass",
+    "triangle-right",
+    "star-diamond",
+    "triangle-left",
+)
+#: Marker symbols for true classes (gradient panels, PCA probability view): a
+#: shape of its own for each of 24 classes, so 10-class data (digits, MNIST)
+#: reads in grey and without colour vision; the open outlines follow the
+#: filled shapes. Beyond 24 shapes repeat and the legend says so.
+CLASS_SYMBOLS = _SHAPES + tuple(f"{s}-open" for s in _SHAPES)
 OUTCOME_COLORS = qualitative.Plotly
 #: Heatmap rows beyond which feature names are left to the hover text.
 MAX_LABELLED_ROWS = 150
+
+
+def _class_symbol(k: int) -> str:
+    return CLASS_SYMBOLS[k % len(CLASS_SYMBOLS)]
+
+
+def _class_legend_title(n_classes: int) -> dict:
+    """A legend title that warns when classes share marker shapes, else none."""
+    if n_classes <= len(CLASS_SYMBOLS):
+        return {"text": ""}
+    return {
+        "text": f"shapes repeat after {len(CLASS_SYMBOLS)} classes "
+        "(hover names each point's class):"
+    }
 
 
 def _spacing(rows: int, height: float, gap_px: float) -> float:
@@ -97,7 +129,7 @@ def gradient_panels_figure(
     -------
     Figure
         Per panel, one ``go.Scattergl`` trace per true class (legend group by
-        class), then the trend (band and mean, ``go.Scatter``). Axes are shared
+        class, marker symbol by class: :data:`CLASS_SYMBOLS`), then the trend (band and mean, ``go.Scatter``). Axes are shared
         within each row (``matches``): one feature, same x (and unless
         ``share_y`` is False, y) range for every model. A feature's normal
         range is a ``rect`` shape spanning each of its panels' height (what
@@ -151,6 +183,7 @@ def gradient_panels_figure(
             "y": 1 - 48 / height,
             "yanchor": "top",
             "x": 0,
+            "title": _class_legend_title(len(panels.class_names)),
         },
         margin={"l": 10, "r": 10, "t": 130, "b": 40},
     )
@@ -258,6 +291,7 @@ def _class_trace(
             "size": 4,
             "opacity": 0.55,
             "color": OUTCOME_COLORS[k % len(OUTCOME_COLORS)],
+            "symbol": _class_symbol(k),
         },
         customdata=part[["id", *extra]].to_numpy(dtype=object),
         hovertemplate=(
@@ -458,7 +492,13 @@ def pca_probability_figure(
             "cmax": 1,
             "colorbar": {"title": colorbar_title},
         },
-        legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom"},
+        legend={
+            "orientation": "h",
+            "yref": "container",
+            "y": 0,
+            "yanchor": "bottom",
+            "title": _class_legend_title(len(class_names)),
+        },
         margin={"l": 10, "r": 10, "t": 90, "b": 80},
     )
     fig.update_xaxes(title_text="PC 1", range=_central_range(table["pc1"]))
@@ -480,7 +520,7 @@ def _probability_trace(
         showlegend=in_legend,
         marker={
             "size": 6 if k else 5,
-            "symbol": CLASS_SYMBOLS[k % len(CLASS_SYMBOLS)],
+            "symbol": _class_symbol(k),
             "color": part[model],
             "coloraxis": "coloraxis",
         },

@@ -17,6 +17,15 @@ from core.saliency.evaluation import BETTER, CURVES
 
 #: Relevance 0 → black, 1 → white through red and yellow.
 MAP_COLOURS = "hot"
+#: The axes of an image panel: nothing drawn, the domain shrunk to the image.
+IMAGE_AXIS = {
+    "showline": False,
+    "showgrid": False,
+    "zeroline": False,
+    "ticks": "",
+    "showticklabels": False,
+    "constrain": "domain",
+}
 
 
 def maps_figure(
@@ -32,6 +41,13 @@ def maps_figure(
         Values in [0, 1] (:func:`core.saliency.evaluation.visual_normalise`).
     image : array of shape (H, W) or (H, W, 3), optional
         The input, values in [0, 1].
+
+    Returns
+    -------
+    Figure
+        One panel per image, pixels square (``scaleanchor``), first row on
+        top; the axes draw no lines, grid, zero lines or ticks
+        (:data:`IMAGE_AXIS`).
     """
     panels = ([image_title] if image is not None else []) + list(maps)
     fig = make_subplots(
@@ -63,8 +79,10 @@ def maps_figure(
             1,
             col + i,
         )
-    fig.update_yaxes(autorange="reversed", scaleanchor="x", showticklabels=False)
-    fig.update_xaxes(showticklabels=False)
+    # An image panel has no axes to read: without this the default template
+    # draws axis lines, zero lines, grid lines and ticks across the pixels.
+    fig.update_xaxes(IMAGE_AXIS)
+    fig.update_yaxes(IMAGE_AXIS, autorange="reversed", scaleanchor="x")
     for j in range(2, len(panels) + 1):
         fig.update_yaxes(scaleanchor=f"x{j}", row=1, col=j)
     fig.update_layout(

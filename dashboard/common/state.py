@@ -21,6 +21,8 @@ Q_FEATURE = "feature"  # a deep feature's index
 Q_SPLIT = "split"
 Q_EXAMPLE = "example"  # an index into the page's list of examples
 Q_METHODS = "methods"  # repeated, one per saliency method
+Q_PROJECTION = "projection"  # PCA maps: a key of core.neural_lasso.pca.PROJECTIONS
+Q_SIZE = "size"  # λ sweep: the target number of features per class
 
 # Sidebar, shared by every page.
 DATASET = "dataset"
@@ -118,6 +120,9 @@ SALIENCY_CURVE_EXAMPLES = "saliency.curve_examples"
 SALIENCY_STUDY = "saliency.study"  # toggle: run the Hessian study
 DOWNLOAD_SALIENCY = "saliency.download"  # + "." + what
 
+# Every inspection page: its "Report (HTML)" button.
+REPORT = "report"  # + "." + page
+
 
 def download_key(prefix: str, name: str) -> str:
     """A widget key for one of several downloads (one per figure)."""
@@ -167,7 +172,7 @@ DEBUG_SPLIT = "debug.split"  # word clouds to compute: which split
 DEBUG_LIMIT = "debug.limit"  # ... how many sentences (0: all)
 DEBUG_SAMPLES = "debug.samples"  # ... LIME samples per sentence
 DEBUG_COMPUTE = "debug.compute"  # per page
-DEBUG_MIN_COUNT = "debug.min_count"
+DEBUG_MIN_COUNT = "debug.min_count"  # per page: each page has its own default
 CLOUDS_FEATURE = "clouds.feature"  # per layer
 CLOUDS_TOP = "clouds.top_sentences"
 CF_LAYER = "cf.decision_layer"  # sparse or dense

@@ -85,6 +85,7 @@ CASES = {
             state.Q_MODELS: [f"{BC}-mlp-none", f"{BC}-mlp-l1_weights"],
             state.Q_CLASS: "-1",
             state.Q_MODEL: f"{BC}-mlp-l1_weights",
+            state.Q_PROJECTION: "signed_log",  # not the default on breast_cancer
         },
         {
             ("multiselect", f"{state.PCA_MODELS}[{BC}]"): [
@@ -98,6 +99,7 @@ CASES = {
                     state.PCA_MODEL, BC, f"{BC}-mlp-none", f"{BC}-mlp-l1_weights"
                 ),
             ): f"{BC}-mlp-l1_weights",
+            ("radio", f"{state.PCA_PROJECTION}[{BC}]"): "signed_log",
         },
     ),
     "λ sweep": (
@@ -108,11 +110,13 @@ CASES = {
             state.Q_LAYER: MNIST_LAYER,
             state.Q_LAMBDA: "40",
             state.Q_CLASS: "3",
+            state.Q_SIZE: "5",
         },
         {
             ("selectbox", state.SWEEP_LAYER): MNIST_LAYER,
             ("select_slider", f"{state.SWEEP_INDEX}[{MNIST_LAYER}]"): 40,
             ("selectbox", f"{state.SWEEP_CLASS}[{MNIST_LAYER}]"): 3,
+            ("number_input", state.SWEEP_SIZE): 5,
         },
     ),
     "misclassifications": (
@@ -233,6 +237,38 @@ def test_a_link_with_a_bad_value_opens_with_a_notice(case):
     (notice,) = at.warning
     assert f"link's {param}" in notice.value.replace("\\", "")
     assert at.title[0].value.startswith("Input gradients")
+
+
+@pytest.mark.parametrize(
+    ("page", "params", "param", "key", "default"),
+    [
+        (
+            PCA,
+            {state.Q_DATASET: BC, state.Q_PROJECTION: "rank"},
+            state.Q_PROJECTION,
+            ("radio", f"{state.PCA_PROJECTION}[{BC}]"),
+            "standardised",
+        ),
+        (
+            SWEEP,
+            {state.Q_LAYER: MNIST_LAYER, state.Q_SIZE: "0"},
+            state.Q_SIZE,
+            ("number_input", state.SWEEP_SIZE),
+            10,
+        ),
+    ],
+    ids=["projection", "size"],
+)
+def test_a_bad_projection_or_size_opens_the_default_with_a_notice(
+    page, params, param, key, default
+):
+    require(BC)
+    at = open_link(page, params)
+    assert_ok(at, errors=True)
+    (notice,) = at.warning
+    assert f"link's {param}" in notice.value.replace("\\", "")
+    assert widget(at, *key).value == default
+    assert at.query_params[param] == str(default)
 
 
 def test_a_lambda_out_of_range_opens_the_selected_lambda():

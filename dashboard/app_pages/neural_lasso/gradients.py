@@ -17,7 +17,7 @@ from core.neural_lasso import panels as nl_panels
 from core.neural_lasso import smoothness as nl_smoothness
 from core.views import neural_lasso as nl_views
 from dashboard.app_pages.neural_lasso import inspecting
-from dashboard.common import downloads, links, loaders, markdown, state
+from dashboard.common import downloads, links, loaders, markdown, report, state
 
 TRENDS = {"binned": "binned mean + IQR", "lowess": "LOWESS", "none": "none"}
 
@@ -30,6 +30,7 @@ ids = inspecting.choose_models(
     name, stored, state.for_dataset(state.INSPECT_MODELS, name)
 )
 models = inspecting.load_models(ds, ids)
+rep = report.page_report(f"Input gradients · {name}", "gradients", name)
 
 left, mid, right = st.columns(3)
 links.bind(state.Q_SPLIT, state.INSPECT_SPLIT, SPLITS)
@@ -71,6 +72,18 @@ share_y = st.toggle(
     key=state.INSPECT_SHARE_Y,
     help="Off: each panel gets its own y range (to see the shape of small gradients).",
 )
+rep.settings.update(
+    {
+        "dataset": name,
+        "models": ids,
+        "split": split,
+        "explain": nl_gradients.target_label(ds, target),
+        "trend": TRENDS[trend],
+        "features": features,
+        "same gradient axis": share_y,
+    }
+)
+report.add_models(rep, name, stored, ids, split)
 
 plots, side = st.columns([4, 1])
 with side:
@@ -96,6 +109,7 @@ with side:
         "standardised units; *relative* divides by the model's mean |gradient|. "
         "0 means a constant gradient field."
     )
+    rep.table(smooth, "Smoothness of each model's input-gradient field.")
     downloads.table(
         smooth,
         downloads.file_name(name, "smoothness", split, suffix="csv"),
@@ -113,6 +127,7 @@ with plots:
         key="inspect.panels",
         config=downloads.png_config(name, "input-gradients", split),
     )
+    rep.figure(fig, "Input gradient against the feature's value, in original units.")
     notes = [
         "Gradients are in original units (the chain rule through the dataset's "
         "scaling); imputed values are left out, never plotted as observations; "

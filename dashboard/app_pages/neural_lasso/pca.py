@@ -18,7 +18,7 @@ from core.figures.style import label
 from core.neural_lasso import gradients as nl_gradients
 from core.neural_lasso import pca as nl_pca
 from dashboard.app_pages.neural_lasso import inspecting
-from dashboard.common import downloads, links, loaders, markdown, state
+from dashboard.common import downloads, links, loaders, markdown, report, state
 
 SPLIT = "test"
 
@@ -29,6 +29,7 @@ inspecting.require_features(ds)
 stored = inspecting.require_stored(name)
 ids = inspecting.choose_models(name, stored, state.for_dataset(state.PCA_MODELS, name))
 models = inspecting.load_models(ds, ids)
+rep = report.page_report(f"PCA maps · {name}", "pca", name)
 left, mid, right = st.columns(3)
 target = inspecting.choose_target(ds, state.for_dataset(state.PCA_TARGET, name), left)
 shown_key = state.for_setting(state.PCA_MODEL, name, *ids)
@@ -36,12 +37,14 @@ links.bind(state.Q_MODEL, shown_key, ids)
 shown = mid.selectbox("Gradients of", ids, key=shown_key)
 projections = list(nl_pca.PROJECTIONS)
 suggested = nl_pca.default_projection(ds)
+projection_key = state.for_dataset(state.PCA_PROJECTION, name)
+links.bind(state.Q_PROJECTION, projection_key, projections)
+st.session_state.setdefault(projection_key, suggested)
 projection = right.radio(
     "Projection",
     projections,
-    index=projections.index(suggested),
     format_func=lambda p: p.replace("_", " "),
-    key=state.for_dataset(state.PCA_PROJECTION, name),
+    key=projection_key,
     horizontal=True,
     help="Signed log: skewed continuous variables (|skewness| > "
     f"{nl_pca.SKEW_THRESHOLD:g}) go through sign(z)·log(1 + |z|) before the PCA, "
@@ -63,6 +66,18 @@ st.caption(
     "see all. "
     "Largest loadings — " + "; ".join(markdown.escape(t) for t in loadings) + "."
 )
+rep.settings.update(
+    {
+        "dataset": name,
+        "models": ids,
+        "split": SPLIT,
+        "explain": nl_gradients.target_label(ds, target),
+        "gradients of": shown,
+        "projection": nl_pca.projection_note(basis, ds.feature_names),
+        "largest loadings": loadings,
+    }
+)
+report.add_models(rep, name, stored, ids)
 
 st.header("Input gradients")
 grads = inspecting.gradients({shown: models[shown]}, ds, SPLIT, target)[shown]
@@ -80,6 +95,11 @@ fig = nl_figures.pca_gradient_figure(
 )
 st.plotly_chart(
     fig, key="pca.gradients", config=downloads.png_config(name, "pca-gradients", shown)
+)
+rep.figure(
+    fig,
+    f"Input gradients of {shown} over the PCA plane, per feature: red where raising "
+    "the feature raises the explained log-probability, blue where it lowers it.",
 )
 st.caption(
     f"The {len(features)}{among} of `{shown}` with the largest mean "
@@ -113,6 +133,13 @@ st.plotly_chart(
     fig, key="pca.probability", config=downloads.png_config(name, "pca-probability")
 )
 certain = {i: float(np.mean(np.abs(c - 0.5) > 0.4)) for i, c in columns.items()}
+rep.figure(
+    fig,
+    f"Predicted {what} per model; marker shape: the true class. Share predicted "
+    "with p < 0.1 or p > 0.9: "
+    + ", ".join(f"{i} {v:.0%}" for i, v in certain.items())
+    + ".",
+)
 st.caption(
     "Colour: the predicted probability; marker shape: the true class. Share of "
     "test examples predicted with p < 0.1 or p > 0.9: "

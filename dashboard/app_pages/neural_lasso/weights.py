@@ -13,7 +13,7 @@ from core.figures import neural_lasso as nl_figures
 from core.figures.style import label
 from core.neural_lasso import weights as nl_weights
 from dashboard.app_pages.neural_lasso import inspecting
-from dashboard.common import downloads, loaders, markdown, state
+from dashboard.common import downloads, loaders, markdown, report, state
 
 #: Heatmaps show at most this many features (those with the largest columns).
 MAX_FEATURES = 300
@@ -28,6 +28,8 @@ ids = inspecting.choose_models(
     name, stored, state.for_dataset(state.WEIGHTS_MODELS, name)
 )
 models = inspecting.load_models(ds, ids)
+rep = report.page_report(f"Weights · {name}", "weights", name)
+report.add_models(rep, name, stored, ids)
 
 weights = {}
 for i, (model, _) in models.items():
@@ -51,6 +53,12 @@ rel_tol = st.select_slider(
 )
 zeros = {i: nl_weights.zero_structure(W, rel_tol) for i, W in weights.items()}
 table = nl_weights.zero_table(zeros, ds.feature_names)
+rep.settings.update({"dataset": name, "models": ids, "zero tolerance": rel_tol})
+rep.table(
+    table,
+    f"Zero rows (hidden units) and columns (features) of W₁: |w| ≤ {rel_tol:g} × "
+    "the largest |w| of its matrix.",
+)
 st.dataframe(
     table,
     hide_index=True,
@@ -83,6 +91,11 @@ fig = nl_figures.weights_heatmap_figure(
     frame, title=f"First-layer weights W₁ᵀ · {label(name)}", zeros=zeros
 )
 st.plotly_chart(fig, key="weights.heatmap", config=downloads.png_config(name, "W1"))
+rep.figure(
+    fig,
+    "First-layer weights: rows are input features, columns hidden units; one "
+    "symmetric colour scale for all models, white at 0.",
+)
 st.caption(
     "Rows: input features (hover for names where they are too many to label); "
     "columns: hidden units; colour: the weight, on one symmetric scale for all "

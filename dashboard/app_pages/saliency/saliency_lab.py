@@ -17,7 +17,15 @@ from core.training.metrics import predict_proba
 from core.training.store import list_models
 from dashboard.app_pages.neural_lasso import inspecting
 from dashboard.app_pages.saliency import explaining
-from dashboard.common import downloads, links, loaders, markdown, sidebar, state
+from dashboard.common import (
+    downloads,
+    links,
+    loaders,
+    markdown,
+    report,
+    sidebar,
+    state,
+)
 
 name = st.session_state[state.DATASET]
 ds = loaders.require_dataset(name)
@@ -47,6 +55,7 @@ model_id = left.selectbox(
 )
 model, card = loaders.require_model(model_id)
 inspecting.load_models(ds, [model_id])  # stops on an input-size mismatch
+rep = report.page_report(f"Saliency lab · {name}", "saliency", name, model_id)
 links.bind(state.Q_EXAMPLE, state.SALIENCY_EXAMPLE, range(len(ds.test)))
 index = int(
     mid.number_input(
@@ -92,6 +101,35 @@ st.caption(
     "explains the predicted class; shown as |value|, channels summed, capped at "
     "the 99th percentile and scaled to [0, 1] (SmoothGrad's normalisation)."
 )
+rep.settings.update(
+    {
+        "dataset": name,
+        "model": model_id,
+        "test example": index,
+        "true class": ds.class_names[ds.test.y[index]],
+        "predicted": f"{ds.class_names[pred]} (p = {probs[pred]:.3f})",
+        "examples for the curves": n_curve,
+        "methods": methods,
+        "parameters": choices,
+    }
+)
+report.add_models(rep, name, stored, [model_id])
+rep.commands.append(
+    (
+        report.command(
+            "saliency-compare",
+            "--model",
+            model_id,
+            "--examples",
+            n_curve,
+            "--methods",
+            *methods,
+        ),
+        "Deletion, insertion and rate–distortion areas of these methods with their "
+        f"default parameters, over the first {n_curve} test examples (the page "
+        f"starts at example {index}).",
+    )
+)
 result = explaining.maps(model, model_id, card.sha256, ds, x, indices, choices, None)
 for line in result.warnings:
     st.warning(line)
@@ -104,6 +142,7 @@ else:
 st.plotly_chart(
     fig, key="saliency.maps", config=downloads.png_config(name, "maps"), theme=None
 )
+rep.figure(fig, "Each method's map of the predicted class (|value|, normalised).")
 a, b = st.columns(2)
 with a:
     downloads.table(
@@ -130,6 +169,8 @@ st.plotly_chart(
 )
 summary = area_under(table)
 st.dataframe(summary, hide_index=True)
+rep.figure(curves_fig, "Deletion, insertion and rate–distortion curves.")
+rep.table(summary, "Area under each curve, per method.")
 st.caption(
     "Features are taken in order of |attribution| (ties in a seeded random "
     "order). Deletion sets them to 0 and "
@@ -155,8 +196,11 @@ explaining.csv_buttons(
 st.subheader("Is the Hessian rank one here?")
 if st.toggle("Run the Hessian study on 100 test examples", key=state.SALIENCY_STUDY):
     stats = explaining.study(model, model_id, card.sha256, ds, 100)
-    st.plotly_chart(figures.hessian_study_figure(stats), key="saliency.study_chart")
+    study_fig = figures.hessian_study_figure(stats)
+    st.plotly_chart(study_fig, key="saliency.study_chart")
     st.dataframe(binned(stats), hide_index=True)
+    rep.figure(study_fig, "Is the Hessian rank one? 100 test examples.")
+    rep.table(binned(stats), "The Hessian study, binned by predicted probability.")
     explaining.csv_buttons(
         (
             stats,

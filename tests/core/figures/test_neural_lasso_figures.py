@@ -110,3 +110,42 @@ def test_weights_heatmap_figure():
     titles = [a.text for a in fig.layout.annotations]
     assert "0/4 feature columns" in titles[0] and "3/4 feature columns" in titles[1]
     assert "&lt;b&gt;odd" in "".join(heat[0].y)
+
+
+def _ten_class_panels(n_classes: int) -> nl_panels.GradientPanels:
+    """The toy gradient panels with their points spread over ``n_classes`` classes."""
+    _, p = toy_panels(trend="none")
+    names = tuple(f"digit {k}" for k in range(n_classes))
+    points = p.points.assign(
+        outcome=[names[i % n_classes] for i in range(len(p.points))]
+    )
+    return nl_panels.GradientPanels(
+        **{**p.__dict__, "points": points, "class_names": names}
+    )
+
+
+def test_ten_classes_get_ten_marker_shapes_and_the_legend_warns_beyond():
+    fig = nl_figures.gradient_panels_figure(_ten_class_panels(10))
+    first_panel = [t for t in _traces(fig, "scattergl") if t.xaxis == "x"]
+    assert len(first_panel) == 10
+    assert len({t.marker.symbol for t in first_panel}) == 10
+    assert not fig.layout.legend.title.text
+
+    ds = toy_dataset(n=120, imputed=False)
+    coords = nl_pca.pca_coordinates(nl_pca.pca_basis(ds), ds, "test")
+    n = len(ds.test)
+    table = nl_pca.pca_table(ds, "test", coords, {"a": np.linspace(0, 1, n)})
+    table["class"] = np.arange(len(table)) % 10
+    names = [f"digit {k}" for k in range(10)]
+    fig = nl_figures.pca_probability_figure(
+        table, ["a"], names, title="p", colorbar_title="p(7)"
+    )
+    symbols = [t.marker.symbol for t in _traces(fig, "scattergl")]
+    assert len(symbols) == 10 and len(set(symbols)) == 10
+    assert not fig.layout.legend.title.text
+
+    many = len(nl_figures.CLASS_SYMBOLS) + 1
+    fig = nl_figures.gradient_panels_figure(_ten_class_panels(many))
+    first_panel = [t for t in _traces(fig, "scattergl") if t.xaxis == "x"]
+    assert len({t.marker.symbol for t in first_panel}) == many - 1
+    assert "shapes repeat after 24 classes" in fig.layout.legend.title.text

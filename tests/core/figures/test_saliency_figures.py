@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from core.figures.saliency import features_figure
+from core.figures.saliency import features_figure, maps_figure
 
 
 def test_tabular_map_shows_the_top_features_with_readable_labels():
@@ -21,3 +22,18 @@ def test_tabular_map_shows_the_top_features_with_readable_labels():
     # (fixed 10 px margins cut them off).
     assert fig.layout.yaxis.autorange == "reversed"
     assert fig.layout.xaxis.automargin and fig.layout.yaxis.automargin
+
+
+@pytest.mark.parametrize("image", [None, np.eye(8), np.ones((8, 8, 3)) / 2])
+def test_image_maps_draw_no_axis_lines_grid_zero_lines_or_ticks(image):
+    rng = np.random.default_rng(0)
+    maps = {"Saliency": rng.random((8, 8)), "CASO": rng.random((8, 8))}
+    fig = maps_figure(maps, image)
+    axes = [fig.layout[k] for k in fig.layout if k.startswith(("xaxis", "yaxis"))]
+    assert len(axes) == 2 * (len(maps) + (image is not None))
+    for axis in axes:
+        assert axis.showline is False and axis.showgrid is False
+        assert axis.zeroline is False and axis.showticklabels is False
+        assert axis.ticks == ""
+    ys = [a for a in axes if a.plotly_name.startswith("yaxis")]
+    assert all(a.autorange == "reversed" for a in ys)  # first pixel row on top

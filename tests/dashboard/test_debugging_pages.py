@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 import core.sparse_layers.debugging.lime_clouds as lime_clouds
 import core.sparse_layers.sparse_layer as sparse_layer
@@ -18,7 +19,7 @@ from core.sparse_layers.debugging.workbench import workbench
 from core.sparse_layers.sparse_layer import compute_sparse_layer, load_layer
 from core.threads import torch_threads
 from dashboard.common import state
-from tests.dashboard.apptest import assert_ok, require, run_app
+from tests.dashboard.apptest import APP, TIMEOUT, assert_ok, require, run_app
 
 CLOUDS = "app_pages/sparse_layers/word_clouds.py"
 CF = "app_pages/sparse_layers/counterfactuals.py"
@@ -90,6 +91,39 @@ def test_word_clouds_page_opens_ready_from_the_shipped_clouds(tmp_path, monkeypa
     assert at.subheader[0].value.startswith("Feature ")
     assert any("From 872 sentences, 500 LIME samples" in c.value for c in at.caption)
     assert len(at.get("image")) >= 1
+    # Readable clouds by default (docs/debugging.md); the counterfactuals keep
+    # every word, as Algorithm 3 and `python -m core counterfactuals` do.
+    field = state.for_setting(state.DEBUG_MIN_COUNT, "clouds")
+    assert at.number_input(key=field).value == lime_clouds.READABLE_MIN_COUNT > 1
+    at.switch_page(CF).run()
+    assert_ok(at, errors=True)
+    field = state.for_setting(state.DEBUG_MIN_COUNT, "cf")
+    assert at.number_input(key=field).value == 1
+
+
+def test_counterfactuals_page_opens_on_a_sentence_with_a_counterfactual(
+    tmp_path, monkeypatch
+):
+    # A fresh machine with the shipped layer and clouds: the first test
+    # sentence has no counterfactual, so the page must not open on it...
+    require("sst2")
+    monkeypatch.setattr(lime_clouds, "cache_dir", lambda: tmp_path)
+    monkeypatch.setattr(lime_clouds, "SHIPPED_DIR", ASSETS_DIR / "wordclouds")
+    monkeypatch.setattr(sparse_layer, "SHIPPED_DIR", ASSETS_DIR / "sparse_layers")
+    at = run_app("sst2", CF)
+    assert_ok(at, errors=True)
+    pick = at.selectbox(key=state.for_dataset(state.CF_PICK, "sst2-minilm"))
+    assert pick.value > 0
+    assert not any("no counterfactual" in w.value for w in at.warning)
+    tables = [d.value for d in at.dataframe if "counterfactual" in d.value.columns]
+    assert len(tables) == 1 and len(tables[0]) > 0
+    # ...while a sentence picked in the URL still wins.
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    at.query_params = {state.Q_LAYER: "sst2-minilm", state.Q_EXAMPLE: "0"}
+    at.switch_page(CF).run()
+    assert_ok(at, errors=True)
+    assert at.selectbox(key=state.for_dataset(state.CF_PICK, "sst2-minilm")).value == 0
+    assert any("no counterfactual" in w.value for w in at.warning)
 
 
 def test_counterfactuals_page_typed_picked_and_batch(sst2_clouds):
@@ -107,7 +141,13 @@ def test_counterfactuals_page_typed_picked_and_batch(sst2_clouds):
     at.button(key=state.CF_BATCH_RUN).click().run()
     assert_ok(at, errors=True)
     overview = at.dataframe[-2].value
-    assert overview.layer.tolist() == ["sparse", "dense"]
+    # Both layers' rates over all sentences and over those with a candidate in
+    # both, each with its interval.
+    for sentences in ("all sentences", "with a candidate in both layers"):
+        rows = overview[overview.sentences == sentences]
+        assert rows.layer.tolist() == ["sparse", "dense"]
+        assert rows["95% CI"].str.fullmatch(r"\d\.\d{3}–\d\.\d{3}|—").all()
+    assert (overview[overview.sentences == "all sentences"].n == 6).all()
     assert len(at.dataframe[-1].value) == 12
 
 
@@ -133,6 +173,11 @@ def test_misclassifications_page_on_a_multiclass_layer():
     assert_ok(at, errors=True)
     metrics = {m.label: m.value for m in at.metric}
     assert " of " in metrics["errors"]
+    # Sparse and dense side by side: the share of errors one feature fixes.
+    fixes = at.dataframe[0].value  # the first table, under the metrics
+    assert fixes.layer.tolist() == ["sparse", "dense"]
+    assert f"{fixes.errors.iloc[0]} of {fixes.examples.iloc[0]}" == metrics["errors"]
+    assert fixes["95% CI"].str.fullmatch(r"\d\.\d{3}–\d\.\d{3}|—").all()
     layer = load_layer("digits-raw")
     pick = at.selectbox(
         key=state.for_setting(

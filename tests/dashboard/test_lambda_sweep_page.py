@@ -153,11 +153,16 @@ def test_text_features_show_their_cloud_words_and_open_their_view(
     at = run_app("sst2", PAGE)
     assert_ok(at, errors=True)
     top = at.dataframe(key=state.SWEEP_TOP_TABLE).value
-    _, clouds = workbench(shipped_sst2).stored_clouds()
+    _, clouds = workbench(shipped_sst2).stored_clouds(lime_clouds.READABLE_MIN_COUNT)
     first = int(top.feature.iloc[0])
     assert top["raised by"].iloc[0] == ", ".join(clouds.words(first, "positive")[:5])
     assert top["lowered by"].iloc[0] == ", ".join(clouds.words(first, "negative")[:5])
     assert all(top["raised by"]) and all(top["lowered by"])
+    # The meanings leave out rare words (at 1, words seen once lead them).
+    seen = dict(zip(clouds.vocab, clouds.occurrences, strict=True))
+    shown = ", ".join([*top["raised by"], *top["lowered by"]]).split(", ")
+    assert min(seen[w] for w in shown) >= lime_clouds.READABLE_MIN_COUNT > 1
+    assert any("words seen at least 3 times" in c.value for c in at.caption)
     assert any("872 val sentences" in c.value for c in at.caption)
     # The shipped layer is multinomial over SST-2's two named classes.
     assert at.selectbox(

@@ -139,6 +139,59 @@ def draw_counterfactual(
     )
 
 
+def has_substitution(
+    text: str, predicted: int, layer: DecisionLayer, clouds: WordClouds
+) -> bool:
+    """Whether :func:`all_substitutions` finds at least one substitution:
+    a candidate whose opposite cloud holds a word other than its own."""
+    return any(
+        any(w != cand.word for w in clouds.words(cand.feature, opposite(cand.side)))
+        for cand in candidates(text, predicted, layer, clouds)
+    )
+
+
+def first_with_substitution(
+    texts: Sequence[str],
+    layer: DecisionLayer,
+    clouds: WordClouds,
+    encoder: Encoder,
+    *,
+    batch_size: int = 32,
+) -> int | None:
+    """The index of the first sentence the layer has a counterfactual for.
+
+    Sentences are encoded ``batch_size`` at a time and the search stops at the
+    first batch that holds one, so a page can open on a sentence with a
+    counterfactual without encoding them all (and without LIME: the clouds
+    are given).
+
+    Parameters
+    ----------
+    texts : sequence of str
+    layer : DecisionLayer
+    clouds : WordClouds
+        From the same encoder as the layer's features.
+    encoder : Encoder
+    batch_size : int
+
+    Returns
+    -------
+    int or None
+        The first ``i`` for which :func:`has_substitution` holds under the
+        layer's prediction of ``texts[i]``; None when no sentence has one.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    texts = list(texts)
+    for start in range(0, len(texts), batch_size):
+        batch = texts[start : start + batch_size]
+        predicted = layer.predict(np.asarray(encoder(batch)))
+        for i, (text, y) in enumerate(zip(batch, predicted, strict=True)):
+            if has_substitution(text, int(y), layer, clouds):
+                return start + i
+    return None
+
+
 def all_substitutions(
     text: str, layer: DecisionLayer, clouds: WordClouds, encoder: Encoder
 ) -> tuple[int, np.ndarray, pd.DataFrame]:
@@ -338,27 +391,43 @@ def flip_summary(table: pd.DataFrame, names: Sequence[str]) -> dict:
     return summary
 
 
+#: The sets of sentences :func:`flip_summary` rates, by key suffix, as
+#: :func:`flip_rate_table` names them.
+FLIP_RATE_SETS = {
+    "_all": "all sentences",
+    "": "with a candidate in both layers",
+    "_own": "with a candidate in this layer",
+}
+
+
 def flip_rate_table(summary: dict, names: Sequence[str]) -> pd.DataFrame:
-    """:func:`flip_summary`'s rates, one row per layer, beside the paper's.
+    """:func:`flip_summary`'s rates with their 95 % intervals, the layers side
+    by side within each set of sentences (:data:`FLIP_RATE_SETS`).
 
     Returns
     -------
     DataFrame
-        Columns ``layer``, ``flip rate (both have a candidate)``, ``95% CI``
-        (as text), ``n``, ``flip rate (own candidates)``, ``flip rate (all
-        sentences)``, ``paper`` (:data:`PAPER_FLIP_RATES`, NaN for another name).
+        One row per set of sentences and layer; columns ``sentences``,
+        ``layer``, ``flip rate``, ``95% CI`` (as text, ``—`` without
+        sentences), ``flips``, ``n``, ``paper`` (:data:`PAPER_FLIP_RATES`,
+        only beside the paper's rate: over the sentences with a candidate in
+        both layers; NaN elsewhere and for another name).
     """
-    return pd.DataFrame(
-        [
-            {
-                "layer": name,
-                "flip rate (both have a candidate)": summary[f"{name}_flip_rate"],
-                "95% CI": "{:.3f}–{:.3f}".format(*summary[f"{name}_flip_rate_ci"]),
-                "n": summary[f"{name}_n"],
-                "flip rate (own candidates)": summary[f"{name}_flip_rate_own"],
-                "flip rate (all sentences)": summary[f"{name}_flip_rate_all"],
-                "paper": PAPER_FLIP_RATES.get(name, float("nan")),
-            }
-            for name in names
-        ]
-    )
+    rows = []
+    for suffix, sentences in FLIP_RATE_SETS.items():
+        for name in names:
+            lo, hi = summary[f"{name}_flip_rate{suffix}_ci"]
+            rows.append(
+                {
+                    "sentences": sentences,
+                    "layer": name,
+                    "flip rate": summary[f"{name}_flip_rate{suffix}"],
+                    "95% CI": "—" if np.isnan(lo) else f"{lo:.3f}–{hi:.3f}",
+                    "flips": summary[f"{name}_flips{suffix}"],
+                    "n": summary[f"{name}_n{suffix}"],
+                    "paper": PAPER_FLIP_RATES.get(name, float("nan"))
+                    if suffix == ""
+                    else float("nan"),
+                }
+            )
+    return pd.DataFrame(rows)

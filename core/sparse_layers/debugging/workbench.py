@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from core.data import load_dataset
+from core.executor import Executor
 from core.sparse_layers.debugging.decision_layer import (
     DecisionLayer,
     Encoder,
@@ -107,8 +108,10 @@ class Workbench:
         split: str = "val",
         limit: int | None = None,
         progress: Progress | None = None,
+        executor: Executor | None = None,
     ) -> CloudCorpus:
-        """LIME word clouds of a split's sentences (cached on disk, or shipped)."""
+        """LIME word clouds of a split's sentences (cached on disk, or shipped;
+        computed in sentence shards on ``executor`` when one is given)."""
         encoder, encoder_id = self.encoder()
         return corpus_clouds(
             self.texts(split, limit),
@@ -117,6 +120,7 @@ class Workbench:
             settings,
             progress=progress,
             corpus=self._corpus_info(split, limit),
+            executor=executor,
         )
 
     def _corpus_info(self, split: str, limit: int | None) -> dict:
@@ -141,10 +145,11 @@ class Workbench:
                 )
         return out
 
-    def stored_clouds(self) -> tuple[dict, WordClouds] | None:
-        """The clouds of the newest corpus on disk for this layer's dataset
-        (the one the Word clouds page opens on) with its :meth:`computed`
-        entry, never computed: None when none is stored and readable.
+    def stored_clouds(self, min_count: int = 1) -> tuple[dict, WordClouds] | None:
+        """The clouds (leaving out words seen fewer than ``min_count`` times)
+        of the newest corpus on disk for this layer's dataset (the one the Word
+        clouds page opens on) with its :meth:`computed` entry, never computed:
+        None when none is stored and readable.
 
         For pages that show what features mean beside something else and must
         not start LIME's minutes-long run.
@@ -154,7 +159,7 @@ class Workbench:
             texts = self.texts(entry["split"], entry["limit"])
             corpus = stored_corpus(texts, encoder_id, entry["settings"])
             if corpus is not None:
-                return entry, self.clouds(corpus)
+                return entry, self.clouds(corpus, min_count)
         return None
 
     def ship_clouds(

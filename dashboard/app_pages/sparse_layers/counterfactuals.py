@@ -11,10 +11,11 @@ from core.sparse_layers.debugging.counterfactuals import (
     PAPER_FLIP_RATES,
     all_substitutions,
     evaluate_counterfactuals,
+    first_with_substitution,
     flip_rate_table,
 )
 from dashboard.app_pages.sparse_layers import debugging
-from dashboard.common import downloads, links, loaders, markdown, state
+from dashboard.common import downloads, links, loaders, markdown, report, state
 
 st.title("Counterfactuals · word substitutions")
 st.caption(
@@ -26,13 +27,26 @@ st.caption(
 )
 
 wb = debugging.pick_layer("cf", text_only=True, prefer="sst2-minilm")
-corpus, clouds = debugging.pick_clouds(wb, "cf")
+# Algorithm 3 draws its candidates from every word of the clouds, as the
+# paper does and as `python -m core counterfactuals` (the README's rates) does.
+corpus, clouds = debugging.pick_clouds(wb, "cf", min_count=1)
+rep = report.page_report(f"Counterfactuals · {wb.name}", "counterfactuals", wb.name)
 encoder, _ = loaders.guarded(wb.encoder)
 links.bind(state.Q_DECISION, state.CF_LAYER, ["sparse", "dense"])
 which = st.radio(
     "Decision layer", ["sparse", "dense"], horizontal=True, key=state.CF_LAYER
 )
 layer = wb.layers[which]
+
+
+@st.cache_data(max_entries=8, show_spinner="Finding a sentence with a counterfactual…")
+def first_counterfactual(
+    stamp: str, which: str, corpus: str, min_count: int, _texts: list[str]
+):
+    # Keyed like ``substitutions`` below: the layer's digest (which also fixes
+    # the test sentences), not its name.
+    return first_with_substitution(_texts, layer, clouds, encoder)
+
 
 source = st.radio(
     "Sentence",
@@ -48,6 +62,22 @@ else:
     tests = loaders.guarded(wb.texts, "test", 300)
     pick_key = state.for_dataset(state.CF_PICK, wb.name)
     links.bind(state.Q_EXAMPLE, pick_key, range(len(tests)))
+    # A newcomer should first see a counterfactual, not "no counterfactual".
+    first = loaders.guarded(
+        first_counterfactual,
+        debugging.layer_stamp(wb),
+        which,
+        f"{corpus.settings}{hash(corpus.texts)}",
+        clouds.min_count,
+        tests,
+    )
+    if first is None:
+        st.info(
+            f"None of the first {len(tests)} test sentences has a counterfactual "
+            f"in the {which} layer with these word clouds: type a sentence, or "
+            "compute word clouds from more sentences."
+        )
+    st.session_state.setdefault(pick_key, first or 0)
     text = tests[
         st.selectbox(
             "Test sentence",
@@ -81,6 +111,16 @@ c = st.columns(3)
 c[0].metric("prediction", layer.class_names[y])
 c[1].metric("score (probability)", f"{proba[y]:.3f}")
 c[2].metric("substitutions that flip it", int(table.flipped.sum()) if len(table) else 0)
+rep.settings.update(
+    {
+        "dataset": wb.stored.dataset,
+        "layer": wb.name,
+        "decision layer": which,
+        "sentence": text,
+        "prediction": f"{layer.class_names[y]} (p = {proba[y]:.3f})",
+        "leave out words seen fewer times than": clouds.min_count,
+    }
+)
 if table.empty:
     st.warning(
         f"No word of this sentence is in a cloud of a feature that supports "
@@ -90,6 +130,7 @@ if table.empty:
 else:
     st.subheader("Every candidate substitution")
     st.dataframe(table, hide_index=True, key="cf.table")
+    rep.table(table, "Every candidate substitution.")
     downloads.table(
         table,
         downloads.file_name(wb.name, which, "substitutions", suffix="csv"),
@@ -109,6 +150,7 @@ features = pd.DataFrame(
     }
 )
 st.dataframe(features, hide_index=True, key="cf.features")
+rep.table(features, "The features the sentence activates, by |contribution|.")
 downloads.table(
     features,
     downloads.file_name(wb.name, which, "features", suffix="csv"),
@@ -116,7 +158,7 @@ downloads.table(
 )
 for f in used[:3]:
     with st.expander(f"feature {f} · contribution {contrib[f]:+.3f}"):
-        debugging.show_clouds(clouds, int(f), wb.name, f"cf.cloud.{f}")
+        debugging.show_clouds(clouds, int(f), wb.name, f"cf.cloud.{f}", report=rep)
 
 st.subheader("Batch evaluation (test split, both layers)")
 with st.form("cf.batch_form"):
@@ -124,6 +166,25 @@ with st.form("cf.batch_form"):
     n = c[0].number_input("Sentences", 1, 5000, 50, key=state.CF_BATCH_N)
     seed = c[1].number_input("Seed", 0, 10_000, 0, key=state.CF_BATCH_SEED)
     run = st.form_submit_button("Evaluate", key=state.CF_BATCH_RUN)
+rep.commands.append(
+    (
+        report.command(
+            "counterfactuals",
+            "--layer",
+            wb.name,
+            "--split",
+            "test",
+            "--limit",
+            int(n),
+            *debugging.clouds_options(wb, "cf", clouds),
+            "--out",
+            "counterfactuals.json",
+        ),
+        f"The batch evaluation over the first {int(n)} test sentences, both layers "
+        "(the command seeds the substitutions with --seed, the clouds' seed).",
+    )
+)
+report.add_layer(rep, wb.stored)
 if run:
     bar = st.progress(0.0, text="encoding…")
     texts = loaders.guarded(wb.texts, "test", int(n))
@@ -142,7 +203,15 @@ if batch and batch[0] == wb.name:
     rows, summary = batch[1]
     overview = flip_rate_table(summary, ["sparse", "dense"])
     st.dataframe(overview, hide_index=True, key="cf.overview")
+    st.caption(
+        "Over all sentences, one without a candidate counts as no flip; the "
+        "paper's rate is over the sentences with a candidate in both layers. The "
+        "sparse layer offers fewer candidates, so the two can rank the layers "
+        "differently."
+    )
     st.dataframe(rows, hide_index=True, key="cf.rows")
+    rep.table(overview, "Batch evaluation: flip rates of both layers.")
+    rep.table(rows, "Batch evaluation: per sentence.")
     downloads.table(
         overview,
         downloads.file_name(wb.name, "cf-summary", suffix="csv"),

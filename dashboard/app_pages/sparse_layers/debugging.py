@@ -13,8 +13,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core.figures.report import Report
 from core.figures.sparse_layers import word_cloud_image
 from core.sparse_layers.debugging.lime_clouds import (
+    READABLE_MIN_COUNT,
     CloudCorpus,
     LimeSettings,
     WordClouds,
@@ -106,9 +108,12 @@ def _label(entry: dict) -> str:
     return f"{entry['split']} · {n} ({entry['sentences']}) · {s.n_samples} samples · seed {s.seed}"
 
 
-def pick_clouds(wb: Workbench, page: str) -> tuple[CloudCorpus, WordClouds]:
+def pick_clouds(
+    wb: Workbench, page: str, *, min_count: int = READABLE_MIN_COUNT
+) -> tuple[CloudCorpus, WordClouds]:
     """A computed corpus of word clouds, or a form to compute one (the page
-    stops until one exists)."""
+    stops until one exists); ``min_count`` is the default of the field that
+    leaves rarer words out of the clouds."""
     computed = loaders.guarded(wb.computed)
     with st.expander("Compute word clouds", expanded=not computed):
         st.caption(
@@ -154,10 +159,33 @@ def pick_clouds(wb: Workbench, page: str) -> tuple[CloudCorpus, WordClouds]:
     corpus = loaders.guarded(
         _corpus, wb, wb.name, chosen["split"], chosen["limit"], chosen["settings"]
     )
+    # One field per page: each page has its own default.
     min_count = st.number_input(
-        "Leave out words seen fewer times than", 1, 50, 1, key=state.DEBUG_MIN_COUNT
+        "Leave out words seen fewer times than",
+        1,
+        50,
+        min_count,
+        key=state.for_setting(state.DEBUG_MIN_COUNT, page),
+        help=f"{READABLE_MIN_COUNT} by default: below it words seen once or "
+        "twice lead the clouds (docs/debugging.md). 1 keeps every word, as the "
+        "paper does.",
     )
     return corpus, wb.clouds(corpus, min_count=int(min_count))
+
+
+def clouds_options(wb: Workbench, page: str, clouds: WordClouds) -> list[str]:
+    """The command-line options (``word-clouds``, ``counterfactuals`` …) that
+    make the word clouds chosen on ``page`` by :func:`pick_clouds`."""
+    label = st.session_state[state.for_setting(state.DEBUG_CORPUS, page, wb.name)]
+    entry = next(e for e in loaders.guarded(wb.computed) if _label(e) == label)
+    options = ["--cloud-split", entry["split"]]
+    if entry["limit"]:
+        options += ["--cloud-limit", str(entry["limit"])]
+    s = entry["settings"]
+    return options + [
+        *("--samples", str(s.n_samples), "--seed", str(s.seed)),
+        *("--min-count", str(clouds.min_count)),
+    ]
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -174,9 +202,11 @@ def _png(
     return buf.getvalue()
 
 
-def show_clouds(clouds: WordClouds, feature: int, layer_name: str, key: str) -> None:
+def show_clouds(
+    clouds: WordClouds, feature: int, layer_name: str, key: str, *, report: Report
+) -> None:
     """The feature's positive and negative clouds side by side, with PNG and CSV
-    downloads."""
+    downloads; the pictures also go on the page's ``report``."""
     cols = st.columns(2)
     tables = []
     for col, (side, cmap) in zip(cols, SIDES.items(), strict=True):
@@ -192,6 +222,7 @@ def show_clouds(clouds: WordClouds, feature: int, layer_name: str, key: str) -> 
             col.caption("No word on this side.")
             continue
         col.image(png, width="stretch")
+        report.image(png, f"Feature {feature}: {side} cloud.")
         col.download_button(
             "PNG",
             png,

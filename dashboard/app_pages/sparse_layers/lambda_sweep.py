@@ -7,13 +7,14 @@ form below) and cached; the slider only slices it.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from core.figures import sparse_layers as figures
 from core.sparse_layers.glm.selection import path_summary
 from core.sparse_layers.sparse_layer import list_layers
 from dashboard.app_pages.sparse_layers import sweeping
-from dashboard.common import downloads, links, loaders, markdown, state
+from dashboard.common import downloads, links, loaders, markdown, report, state
 
 dataset = st.session_state[state.DATASET]
 st.title("λ sweep · sparse decision layers")
@@ -34,6 +35,7 @@ if st.session_state.get(state.SWEEP_LAYER) not in names:
     st.session_state[state.SWEEP_LAYER] = (mine or names)[0]
 name = st.selectbox("Sparse layer", names, key=state.SWEEP_LAYER)
 layer = loaders.require_layer(name)
+rep = report.page_report(f"λ sweep · {name}", "lambda-sweep", name)
 if layer.dataset != dataset:
     st.caption(
         f"This layer was fitted on **{markdown.escape(layer.dataset)}** "
@@ -86,7 +88,18 @@ st.caption(
     f"{layer.dense_accuracy['test']:.3f} with all {len(path.feature_names)} features."
 )
 
+links.bind(state.Q_SIZE, state.SWEEP_SIZE, range(1, len(path.feature_names) + 1))
 by_size, per_class = sweeping.size_rule(layer, index_key)
+rep.settings.update(
+    {
+        "dataset": layer.dataset,
+        "layer": name,
+        "λ index": f"{index} (λ = {path.lambdas[index]:.4g})",
+        "class": target,
+        "target features per class": per_class,
+    }
+)
+report.add_layer(rep, layer, index)
 
 fig = figures.coefficient_path_figure(
     path,
@@ -96,6 +109,7 @@ fig = figures.coefficient_path_figure(
     title=f"Coefficient paths · {target}",
 )
 st.plotly_chart(fig, key="sweep.paths", config=downloads.png_config(name, "paths"))
+rep.figure(fig, "Coefficient paths (dashed: the selected λ).")
 fig = figures.tradeoff_figure(
     path,
     layer.test_accuracy,
@@ -108,12 +122,15 @@ fig = figures.tradeoff_figure(
 st.plotly_chart(
     fig, key="sweep.tradeoff", config=downloads.png_config(name, "tradeoff")
 )
+rep.figure(fig, "Sparsity against accuracy (dash-dot: the λ chosen by size).")
 st.caption(downloads.PNG_HINT)
 
 st.subheader(
     f"Top features of {markdown.escape(target)} at λ = {path.lambdas[index]:.3g}"
 )
 top = sweeping.top_features_table(layer, name, index, output)
+rep.table(top, f"Top features of {target} at λ = {path.lambdas[index]:.3g}.")
+rep.table(pd.DataFrame(layer.topk), "Top-k highlighting (test set).")
 
 st.subheader("Top-k highlighting (test set)")
 st.dataframe(layer.topk, hide_index=True, key="sweep.topk")

@@ -7,7 +7,11 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import SparseLensError
-from core.sparse_layers.debugging.lime_clouds import WordClouds, cached_corpora
+from core.sparse_layers.debugging.lime_clouds import (
+    READABLE_MIN_COUNT,
+    WordClouds,
+    cached_corpora,
+)
 from core.sparse_layers.debugging.workbench import workbench
 from core.sparse_layers.glm.selection import (
     features_per_class,
@@ -31,7 +35,7 @@ def _stored_clouds(
     name: str, stamp: float, on_disk: tuple[str, ...], _layer: SparseLayer
 ) -> tuple[dict, WordClouds] | None:
     # ``on_disk`` (the corpora stored) tells apart clouds computed since.
-    return workbench(_layer).stored_clouds()
+    return workbench(_layer).stored_clouds(READABLE_MIN_COUNT)
 
 
 def compute_form(dataset: str) -> None:
@@ -148,7 +152,8 @@ def top_features_table(
                 top = pd.concat([top, meanings.set_axis(top.index)], axis=1)
                 notes.append(
                     "*raised by* / *lowered by*: the top words of the feature's LIME "
-                    f"word clouds ({entry['sentences']} {entry['split']} sentences)."
+                    f"word clouds ({entry['sentences']} {entry['split']} sentences; "
+                    f"words seen at least {clouds.min_count} times)."
                 )
         notes.append("Select a row to open the feature on the Word clouds page.")
     chosen = st.dataframe(

@@ -9,7 +9,7 @@ import streamlit as st
 
 from core.sparse_layers.debugging.lime_clouds import top_activating
 from dashboard.app_pages.sparse_layers import debugging
-from dashboard.common import downloads, links, state
+from dashboard.common import downloads, links, report, state
 
 st.title("Word clouds · deep features of a text model")
 st.caption(
@@ -21,6 +21,7 @@ st.caption(
 
 wb = debugging.pick_layer("clouds", text_only=True)
 corpus, clouds = debugging.pick_clouds(wb, "clouds")
+rep = report.page_report(f"Word clouds · {wb.name}", "word-clouds", wb.name)
 sparse, dense = wb.layers["sparse"], wb.layers["dense"]
 
 # Sparse layer's features first (by summed |weight|), then the dense layer's.
@@ -52,7 +53,23 @@ downloads.table(
     downloads.file_name(wb.name, f"feature{feature}", "weights", suffix="csv"),
     key=state.download_key(state.DOWNLOAD_DEBUG, "clouds.weights"),
 )
-debugging.show_clouds(clouds, feature, wb.name, "clouds.cloud")
+rep.commands.append(
+    (
+        report.command(
+            "word-clouds",
+            "--layer",
+            wb.name,
+            *debugging.clouds_options(wb, "clouds", clouds),
+            "--out",
+            "word-clouds.json",
+        ),
+        "Computes these word clouds and writes those of the sparse layer's "
+        "features to word-clouds.json.",
+    )
+)
+report.add_layer(rep, wb.stored)
+rep.table(weights, f"Feature {feature}: its weight in each class of both layers.")
+debugging.show_clouds(clouds, feature, wb.name, "clouds.cloud", report=rep)
 st.caption(
     f"From {len(corpus.texts)} sentences, {corpus.settings.n_samples} LIME samples each "
     f"(seed {corpus.settings.seed}). A positive weight in class c's column means the "
@@ -72,6 +89,19 @@ left.markdown("**Highest**")
 left.dataframe(top, hide_index=True, key="clouds.top")
 right.markdown("**Lowest**")
 right.dataframe(low, hide_index=True, key="clouds.low")
+rep.settings.update(
+    {
+        "dataset": wb.stored.dataset,
+        "layer": wb.name,
+        "word clouds from": f"{len(corpus.texts)} sentences, "
+        f"{corpus.settings.n_samples} LIME samples each, seed {corpus.settings.seed}",
+        "leave out words seen fewer times than": clouds.min_count,
+        "feature": feature,
+        "sentences": k,
+    }
+)
+rep.table(top, f"The {k} sentences that activate feature {feature} most.")
+rep.table(low, f"The {k} sentences that activate feature {feature} least.")
 downloads.table(
     pd.concat([top.assign(end="highest"), low.assign(end="lowest")]),
     downloads.file_name(wb.name, f"feature{feature}", "sentences", suffix="csv"),

@@ -3,6 +3,7 @@ misclassifications — on hand-made encoders and layers with known answers."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
@@ -14,17 +15,22 @@ from scipy import stats
 import core.sparse_layers.debugging.lime_clouds as lime_clouds
 from core.paths import ASSETS_DIR
 from core.sparse_layers.debugging.bias import (
+    PAPER_WORD,
     bias_probe,
     identity_words_in_clouds,
     insert_word,
+    probe_words,
 )
 from core.sparse_layers.debugging.counterfactuals import (
+    FLIP_RATE_SETS,
     PAPER_FLIP_RATES,
     all_substitutions,
     candidates,
     draw_counterfactual,
     evaluate_counterfactuals,
+    first_with_substitution,
     flip_rate_table,
+    has_substitution,
 )
 from core.sparse_layers.debugging.decision_layer import DecisionLayer
 from core.sparse_layers.debugging.lime_clouds import (
@@ -344,13 +350,41 @@ def test_all_substitutions_and_the_batch_evaluation():
     again, _ = evaluate_counterfactuals(texts, [sparse, dense], clouds, enc, seed=1)
     pd.testing.assert_frame_equal(table, again)  # seeded
     rates = flip_rate_table(summary, ["sparse", "dense"])
-    assert rates.layer.tolist() == ["sparse", "dense"]
-    sparse_rates = rates.iloc[0]
-    assert sparse_rates["flip rate (both have a candidate)"] == pytest.approx(2 / 3)
-    assert (
-        sparse_rates["n"] == 3 and sparse_rates["paper"] == PAPER_FLIP_RATES["sparse"]
-    )
-    assert sparse_rates["95% CI"] == f"{lo:.3f}–{hi:.3f}"
+    # Both layers side by side within each set of sentences, each rate with
+    # its interval; the paper's rates are over sentences with both candidates.
+    assert rates.sentences.tolist() == [
+        s for s in FLIP_RATE_SETS.values() for _ in range(2)
+    ]
+    assert rates.layer.tolist() == ["sparse", "dense"] * 3
+    both = rates.set_index(["sentences", "layer"]).loc[FLIP_RATE_SETS[""]]
+    assert both.loc["sparse", "flip rate"] == pytest.approx(2 / 3)
+    assert both.loc["sparse", "n"] == 3 and both.loc["sparse", "flips"] == 2
+    assert both.loc["sparse", "95% CI"] == f"{lo:.3f}–{hi:.3f}"
+    assert both.paper.tolist() == [PAPER_FLIP_RATES[n] for n in ("sparse", "dense")]
+    every = rates.set_index(["sentences", "layer"]).loc[FLIP_RATE_SETS["_all"]]
+    assert every.loc["sparse", "flip rate"] == pytest.approx(2 / 4)
+    assert every.loc["sparse", "n"] == 4 and every.paper.isna().all()
+    lo_all, hi_all = summary["sparse_flip_rate_all_ci"]
+    assert every.loc["sparse", "95% CI"] == f"{lo_all:.3f}–{hi_all:.3f}"
+
+
+def test_the_first_sentence_with_a_counterfactual_is_found_batch_by_batch():
+    enc, lay, clouds = toy_sentiment()
+    seen = []
+
+    def counting(texts):
+        seen.extend(texts)
+        return enc(texts)
+
+    # "boring" has a candidate but no replacement word; "a movie" none at all.
+    texts = ["a movie", "boring", "a movie", "an awful movie", "good", "great"]
+    assert not has_substitution("boring", 0, lay, clouds)
+    assert has_substitution("an awful movie", 0, lay, clouds)
+    assert first_with_substitution(texts, lay, clouds, counting, batch_size=2) == 3
+    assert seen == texts[:4]  # the last batch is never encoded
+    assert first_with_substitution(texts[:3], lay, clouds, enc) is None
+    with pytest.raises(ValueError, match="batch_size must be at least 1, got 0"):
+        first_with_substitution(texts, lay, clouds, enc, batch_size=0)
 
 
 # ------------------------------------------------------------------ bias probe
@@ -360,7 +394,7 @@ def test_bias_probe_on_a_toy_toxicity_model():
     lay = layer([[-0.5], [0.5]], b=[0.25, -0.25], names=("neither", "toxic"))
     texts = ["you idiot", "idiot!", "idiot idiot idiot", "hello", "nice day", "idiot"]
     labels = np.array([1, 1, 1, 0, 0, 0])  # the last one is a mistake of the layer
-    table = bias_probe(texts, labels, "christianity", [lay], enc)
+    table = bias_probe(texts, labels, ["christianity"], [lay], enc)
     toxic = table[table["class"] == "toxic"].iloc[0]
     assert (toxic.n, toxic.flips) == (3, 2)  # three "idiot"s outweigh it
     assert toxic.flip_rate == pytest.approx(2 / 3)
@@ -378,6 +412,33 @@ def test_bias_probe_on_a_toy_toxicity_model():
     found = identity_words_in_clouds(clouds, lay)
     assert found.word.tolist() == ["christianity", "muslim"]
     assert found.evidence_for.tolist() == ["neither", "toxic"]
+    # The default words: all of those found, then the paper's, each once.
+    assert probe_words(found) == ["christianity", "muslim"]
+    assert probe_words(found.iloc[1:]) == ["muslim", PAPER_WORD]
+
+
+def test_bias_probe_measures_every_layer_on_the_same_sentences():
+    # Feature 0 = #idiot − 2·#christianity. Layer "a" calls a text toxic from
+    # one "idiot", layer "b" from two: "idiot" alone is right for "a" only.
+    enc = bag_encoder({"idiot": np.array([1.0]), "christianity": np.array([-2.0])})
+    a = layer([[-0.5], [0.5]], b=[0.25, -0.25], names=("neither", "toxic"))
+    b = layer([[-0.5], [0.5]], b=[0.75, -0.75], names=("neither", "toxic"))
+    a, b = dataclasses.replace(a, name="a"), dataclasses.replace(b, name="b")
+    texts = ["idiot", "idiot idiot idiot idiot idiot", "hello", "idiot idiot idiot"]
+    labels = np.array([1, 1, 0, 1])
+    table = bias_probe(texts, labels, ["christianity", "hello"], [a, b], enc)
+    assert table.word.tolist() == ["christianity"] * 4 + ["hello"] * 4
+    toxic = table[table["class"] == "toxic"].set_index(["word", "layer"])
+    # Both layers are probed on the two texts both get right, not "a" on three.
+    assert toxic.n.tolist() == [2, 2, 2, 2]
+    # "idiot"×3 − 2 = 1: toxic for "a" (> 0.5), not for "b" (< 1.5); ×5 stays.
+    assert toxic.loc[("christianity", "a")].flips == 0
+    assert toxic.loc[("christianity", "b")].flips == 1
+    assert toxic.loc[("hello", "a")].flips == toxic.loc[("hello", "b")].flips == 0
+    with pytest.raises(TypeError, match="sequence of words"):
+        bias_probe(texts, labels, "christianity", [a, b], enc)
+    with pytest.raises(ValueError, match="share their classes"):
+        bias_probe(texts, labels, ["x"], [a, layer([[1.0], [-1.0]])], enc)
 
 
 # ----------------------------------------------------------- misclassifications

@@ -1,10 +1,12 @@
 """The Neural LASSO from the command line: the paper's ``table1``, the choice
-of its strengths on validation (``table1-select``) and the ``smoothness`` of
-stored models' input-gradient fields."""
+of its strengths on validation (``table1-select``), the ``smoothness`` of
+stored models' input-gradient fields and the ``report`` of the Input
+gradients, PCA maps and Weights pages."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -182,6 +184,190 @@ def _smoothness_rows(args: argparse.Namespace, name: str) -> list[list[str]]:
     return rows
 
 
+#: The most models a report compares, as the pages do (side-by-side panels).
+MAX_REPORT_MODELS = 3
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """``report``: the Input gradients, PCA maps or Weights page's view of
+    stored models as one HTML file, built with the pages' own functions."""
+    from core.data import load_dataset
+    from core.figures.report import Report, render_html
+    from core.training.store import find_model, load_model
+    from core.views import neural_lasso as views
+
+    if len(args.models) > MAX_REPORT_MODELS:
+        raise ValueError(
+            f"--models takes at most {MAX_REPORT_MODELS} model IDs (the pages "
+            f"compare up to three side by side); got {len(args.models)}"
+        )
+    ds = load_dataset(args.dataset, args.data_dir)
+    if ds.train.X is None or not ds.n_features:
+        raise ValueError(
+            f"{ds.name} has no feature matrix, so there are no input features to "
+            f"report on; choose a dataset with features"
+        )
+    stored = {i: find_model(i) for i in args.models}
+    models = {}
+    for i, m in stored.items():
+        model, card = load_model(m.path)
+        n = card.arch_kwargs.get("n_features")
+        if n is not None and n != ds.n_features:
+            raise ValueError(
+                f"model {i} ({m.path}) takes {n} inputs but {ds.name} has "
+                f"{ds.n_features} features"
+            )
+        models[i] = model
+    report = Report(f"{views.REPORT_PAGES[args.page]} · {ds.name}")
+    build = {
+        "gradients": _gradients_report,
+        "pca": _pca_report,
+        "weights": _weights_report,
+    }[args.page]
+    options = build(report, ds, models, args)
+    for i, m in stored.items():
+        report.cards[f"Model {i}"] = views.model_card(m)
+    out = Path(args.out)
+    report.commands.append(
+        (
+            views.report_command(
+                args.page, ds.name, list(models), *options, out=str(out)
+            ),
+            "Writes this report again.",
+        )
+    )
+    out.write_text(render_html(report), encoding="utf-8")
+    print(f"wrote {out}")
+    return 0
+
+
+def _gradients_report(report, ds, models: dict, args: argparse.Namespace) -> list:
+    """The Input gradients page: smoothness table and gradient panels."""
+    from core.figures.neural_lasso import gradient_panels_figure
+    from core.neural_lasso import gradients as nl_gradients
+    from core.neural_lasso.smoothness import N_NEIGHBOURS, neighbours
+    from core.views import neural_lasso as views
+
+    target = views.target_of(ds, args.class_name)
+    grads = {
+        i: nl_gradients.standardised_gradients(m, ds, args.split, target)
+        for i, m in models.items()
+    }
+    features = args.features or nl_gradients.default_features(
+        ds, args.split, list(grads.values())
+    )
+    unknown = [f for f in features if f not in ds.feature_names]
+    if unknown:
+        raise ValueError(
+            f"{ds.name} has no feature {', '.join(map(repr, unknown))}; its "
+            f"features: {', '.join(ds.feature_names[:10])}"
+            + (" …" if ds.n_features > 10 else "")
+        )
+    # The panels check --trend, so they come before its label is looked up.
+    panels = views.gradient_panels_in_units(
+        ds, args.split, grads, features, target, args.trend
+    )
+    report.settings.update(
+        {
+            "dataset": ds.name,
+            "models": list(models),
+            "split": args.split,
+            "explain": nl_gradients.target_label(ds, target),
+            "trend": views.TRENDS[args.trend],
+            "features": features,
+            "same gradient axis": not args.separate_y,
+        }
+    )
+    nbrs = neighbours(nl_gradients.split_inputs(ds, args.split), N_NEIGHBOURS)
+    report.table(views.smoothness_table(grads, nbrs), views.SMOOTHNESS_CAPTION)
+    fig = gradient_panels_figure(panels, share_y=not args.separate_y)
+    report.figure(fig, views.GRADIENTS_CAPTION)
+    return [
+        "--split",
+        args.split,
+        "--class",
+        views.class_option(ds, target),
+        "--trend",
+        args.trend,
+        "--features",
+        *features,
+        *(["--separate-y"] if args.separate_y else []),
+    ]
+
+
+def _pca_report(report, ds, models: dict, args: argparse.Namespace) -> list:
+    """The PCA maps page: one model's gradient map, every model's probabilities."""
+    from core.neural_lasso import gradients as nl_gradients
+    from core.neural_lasso import pca as nl_pca
+    from core.training.metrics import predict_proba
+    from core.views import neural_lasso as views
+
+    target = views.target_of(ds, args.class_name)
+    shown = args.gradients_of or next(iter(models))
+    if shown not in models:
+        raise ValueError(
+            f"--gradients-of must be one of the --models "
+            f"({', '.join(models)}); got {shown!r}"
+        )
+    projection = args.projection or nl_pca.default_projection(ds)
+    basis = nl_pca.pca_basis(ds, projection)
+    coords = nl_pca.pca_coordinates(basis, ds, views.PCA_SPLIT)
+    report.settings.update(
+        {
+            "dataset": ds.name,
+            "models": list(models),
+            "split": views.PCA_SPLIT,
+            "explain": nl_gradients.target_label(ds, target),
+            "gradients of": shown,
+            "projection": nl_pca.projection_note(basis, ds.feature_names),
+            "largest loadings": nl_pca.pca_loadings(basis, ds.feature_names),
+        }
+    )
+    grads = nl_gradients.standardised_gradients(
+        models[shown], ds, views.PCA_SPLIT, target
+    )
+    gradient_map = views.pca_gradient_map(ds, coords, grads, target, shown)
+    report.figure(gradient_map.figure, gradient_map.caption)
+    X = nl_gradients.split_inputs(ds, views.PCA_SPLIT)
+    probabilities = {i: predict_proba(m, X) for i, m in models.items()}
+    probability_map = views.pca_probability_map(ds, coords, probabilities, target)
+    report.figure(probability_map.figure, probability_map.caption)
+    return [
+        "--class",
+        views.class_option(ds, target),
+        "--gradients-of",
+        shown,
+        "--projection",
+        projection,
+    ]
+
+
+def _weights_report(report, ds, models: dict, args: argparse.Namespace) -> list:
+    """The Weights page: zero rows and columns of W₁ and its heatmaps."""
+    from core.neural_lasso.weights import ZERO_TOL, first_layer_weights
+    from core.views import neural_lasso as views
+
+    tolerance = ZERO_TOL if args.tolerance is None else args.tolerance
+    weights = {}
+    for i, model in models.items():
+        try:
+            weights[i] = first_layer_weights(model)
+        except ValueError as exc:
+            print(f"skipped {i}: {exc}", file=sys.stderr)
+            report.text(f"{i}: {exc}")
+    if not weights:
+        raise ValueError(
+            "None of the models given to --models starts with a fully connected layer"
+        )
+    view = views.weights_view(ds, weights, tolerance)
+    report.settings.update(
+        {"dataset": ds.name, "models": list(models), "zero tolerance": tolerance}
+    )
+    report.table(view.zero_table, view.zero_caption)
+    report.figure(view.figure, view.caption)
+    return ["--tolerance", f"{tolerance:g}"]
+
+
 def _add_sweep_options(p: argparse.ArgumentParser, *, grid_required: bool) -> None:
     """The options ``table1`` and ``table1-select`` share: the dataset, the
     strength grid, where results go, resuming and where the tasks run."""
@@ -220,7 +406,8 @@ def _add_sweep_options(p: argparse.ArgumentParser, *, grid_required: bool) -> No
 
 
 def add_commands(sub) -> None:
-    """Register ``table1``, ``table1-select`` and ``smoothness`` on ``sub``."""
+    """Register ``table1``, ``table1-select``, ``smoothness`` and ``report`` on
+    ``sub``."""
     p = sub.add_parser("table1", help="train the Neural LASSO Table 1 rows over seeds")
     p.add_argument("--seeds", type=int, default=3)
     _add_sweep_options(p, grid_required=False)
@@ -260,3 +447,68 @@ def add_commands(sub) -> None:
     p.add_argument("--split", default="test")
     p.add_argument("--k", type=int, default=10)
     p.set_defaults(func=cmd_smoothness)
+
+    p = sub.add_parser(
+        "report",
+        help="the Input gradients, PCA maps or Weights page's view as an HTML report",
+        description="Draws the figures and tables of one Neural LASSO page for "
+        "stored models, with the page's own functions, and writes them with the "
+        "settings, the model cards and this command to one HTML file that opens "
+        "offline. Options a page does not have are ignored.",
+    )
+    p.add_argument("--page", required=True, choices=["gradients", "pca", "weights"])
+    p.add_argument("--dataset", required=True)
+    p.add_argument(
+        "--models",
+        nargs="+",
+        required=True,
+        metavar="ID",
+        help=f"stored model IDs, at most {MAX_REPORT_MODELS} (`python -m core "
+        "models` lists them)",
+    )
+    p.add_argument(
+        "--split", default="test", help="gradients: the split (default: test)"
+    )
+    p.add_argument(
+        "--class",
+        dest="class_name",
+        metavar="C",
+        help="gradients, pca: the class whose log-probability is explained, or "
+        "'all' for Σₖ log pₖ (default: the positive class of a binary task, else all)",
+    )
+    p.add_argument(
+        "--features",
+        nargs="+",
+        metavar="F",
+        help="gradients: the features to plot (default: the page's, the most "
+        "influential)",
+    )
+    p.add_argument(
+        "--trend",
+        default="binned",
+        help="gradients: the trend drawn over the points: binned, lowess or none "
+        "(default: binned)",
+    )
+    p.add_argument(
+        "--separate-y",
+        action="store_true",
+        help="gradients: each panel its own gradient axis (default: one for all)",
+    )
+    p.add_argument(
+        "--projection",
+        help="pca: the projection, standardised or signed_log (default: the "
+        "dataset's suggested one)",
+    )
+    p.add_argument(
+        "--gradients-of",
+        metavar="ID",
+        help="pca: the model whose gradients are mapped (default: the first)",
+    )
+    p.add_argument(
+        "--tolerance",
+        type=float,
+        help="weights: zero when |w| <= this share of the largest |w| (default: "
+        "the page's, 1e-6)",
+    )
+    p.add_argument("--out", required=True, help="the HTML file to write")
+    p.set_defaults(func=cmd_report)

@@ -10,7 +10,6 @@ then the run has finished and the report holds the whole view.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import shlex
 from collections.abc import Iterable
@@ -20,6 +19,7 @@ import streamlit as st
 from core.figures.report import Report, layer_card, render_html
 from core.sparse_layers.sparse_layer import SparseLayer
 from core.training.store import StoredModel
+from core.views.neural_lasso import model_card, report_command
 from dashboard.common import downloads, state
 
 
@@ -69,9 +69,7 @@ def add_models(
     by_id = {m.card.model_id: m for m in stored}
     models = [by_id[i] for i in ids]
     for m in models:
-        fields = dataclasses.asdict(m.card)
-        fields["shipped"] = m.shipped
-        report.cards[f"Model {m.card.model_id}"] = fields
+        report.cards[f"Model {m.card.model_id}"] = model_card(m)
     report.commands.append(
         (command("models", "--dataset", dataset), "The stored models and their cards.")
     )
@@ -90,8 +88,24 @@ def add_models(
                 split,
             ),
             "The smoothness of these models' input gradients (default class and "
-            "Σₖ log pₖ), with their AUC and D_eff. The figures are drawn by the "
-            "dashboard only.",
+            "Σₖ log pₖ), with their AUC and D_eff.",
+        )
+    )
+
+
+def add_page_command(
+    report: Report, page: str, dataset: str, ids: list[str], *options: object
+) -> None:
+    """The ``python -m core report`` line that writes ``page``'s view (models
+    ``ids``, the page's settings as ``options``) to an HTML report again.
+
+    See :func:`core.views.neural_lasso.report_command`.
+    """
+    report.commands.append(
+        (
+            report_command(page, dataset, ids, *options),
+            "Draws these figures and tables again, with the same functions, and "
+            "writes them to an HTML report.",
         )
     )
 

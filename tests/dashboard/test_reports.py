@@ -124,17 +124,36 @@ def test_input_gradients_report_and_its_command_runs(stored, reports, tmp_path):
     done = _run(smoothness[0], tmp_path)
     assert done.returncode == 0, done.stderr
     assert "synthetic-mlp-grad_l1" in done.stdout
+    # The page's own command draws the same view again, into a report.
+    (again,) = [c for c in _commands(out) if " report " in c]
+    assert again.startswith(
+        "python -m core report --page gradients --dataset synthetic --models "
+        "synthetic-mlp-none synthetic-mlp-l1_weights synthetic-mlp-grad_l1 "
+        "--split test --class "
+    )
+    done = _run(again, tmp_path)
+    assert done.returncode == 0, done.stderr
+    written = (tmp_path / "gradients-synthetic-report.html").read_text("utf-8")
+    assert PLOTLY_DIV in written and "Model synthetic-mlp-grad_l1" in written
 
 
 @pytest.mark.parametrize(
-    ("page", "figures"), [("pca", 2), ("weights", 1)], ids=["pca", "weights"]
+    ("page", "figures", "options"),
+    [
+        ("pca", 2, "--gradients-of synthetic-mlp-none --projection "),
+        ("weights", 1, "--tolerance 1e-06 "),
+    ],
+    ids=["pca", "weights"],
 )
-def test_pca_and_weights_reports(stored, reports, page, figures):
+def test_pca_and_weights_reports(stored, reports, page, figures, options):
     at = run_app(SYNTHETIC, f"app_pages/neural_lasso/{page}.py")
     out = _report(at, reports, page)
     assert "synthetic" in out and out.count(PLOTLY_DIV) == figures
     assert "python -m core models --dataset synthetic" in _commands(out)
     assert "Model synthetic-mlp-none" in out
+    (again,) = [c for c in _commands(out) if " report " in c]
+    assert again.startswith(f"python -m core report --page {page} --dataset synthetic")
+    assert options in again and again.endswith(f"--out {page}-synthetic-report.html")
 
 
 def test_saliency_lab_report(stored, reports, tmp_path):

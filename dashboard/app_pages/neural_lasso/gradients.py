@@ -13,13 +13,10 @@ import streamlit as st
 from core.data.access import SPLITS
 from core.figures import neural_lasso as nl_figures
 from core.neural_lasso import gradients as nl_gradients
-from core.neural_lasso import panels as nl_panels
 from core.neural_lasso import smoothness as nl_smoothness
 from core.views import neural_lasso as nl_views
 from dashboard.app_pages.neural_lasso import inspecting
 from dashboard.common import downloads, links, loaders, markdown, report, state
-
-TRENDS = {"binned": "binned mean + IQR", "lowess": "LOWESS", "none": "none"}
 
 name = st.session_state[state.DATASET]
 ds = loaders.require_dataset(name)
@@ -40,8 +37,8 @@ target = inspecting.choose_target(
 )
 trend = right.radio(
     "Trend",
-    list(TRENDS),
-    format_func=TRENDS.get,
+    list(nl_views.TRENDS),
+    format_func=nl_views.TRENDS.get,
     key=state.INSPECT_TREND,
     horizontal=True,
 )
@@ -78,12 +75,27 @@ rep.settings.update(
         "models": ids,
         "split": split,
         "explain": nl_gradients.target_label(ds, target),
-        "trend": TRENDS[trend],
+        "trend": nl_views.TRENDS[trend],
         "features": features,
         "same gradient axis": share_y,
     }
 )
 report.add_models(rep, name, stored, ids, split)
+report.add_page_command(
+    rep,
+    "gradients",
+    name,
+    ids,
+    "--split",
+    split,
+    "--class",
+    nl_views.class_option(ds, target),
+    "--trend",
+    trend,
+    "--features",
+    *features,
+    *([] if share_y else ["--separate-y"]),
+)
 
 plots, side = st.columns([4, 1])
 with side:
@@ -109,16 +121,15 @@ with side:
         "standardised units; *relative* divides by the model's mean |gradient|. "
         "0 means a constant gradient field."
     )
-    rep.table(smooth, "Smoothness of each model's input-gradient field.")
+    rep.table(smooth, nl_views.SMOOTHNESS_CAPTION)
     downloads.table(
         smooth,
         downloads.file_name(name, "smoothness", split, suffix="csv"),
         key=state.download_key(state.DOWNLOAD_INSPECT, "smoothness"),
     )
 
-original = {i: nl_gradients.to_original_units(ds, g) for i, g in grads.items()}
 panels = loaders.guarded(
-    nl_panels.gradient_panels, ds, split, original, features, target, trend=trend
+    nl_views.gradient_panels_in_units, ds, split, grads, features, target, trend
 )
 with plots:
     fig = nl_figures.gradient_panels_figure(panels, share_y=share_y)
@@ -127,7 +138,7 @@ with plots:
         key="inspect.panels",
         config=downloads.png_config(name, "input-gradients", split),
     )
-    rep.figure(fig, "Input gradient against the feature's value, in original units.")
+    rep.figure(fig, nl_views.GRADIENTS_CAPTION)
     notes = [
         "Gradients are in original units (the chain rule through the dataset's "
         "scaling); imputed values are left out, never plotted as observations; "

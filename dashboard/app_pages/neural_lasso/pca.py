@@ -10,17 +10,14 @@ by each model's predicted probability with the true outcome as marker shape.
 
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 
 from core.figures import neural_lasso as nl_figures
-from core.figures.style import label
 from core.neural_lasso import gradients as nl_gradients
 from core.neural_lasso import pca as nl_pca
+from core.views import neural_lasso as nl_views
 from dashboard.app_pages.neural_lasso import inspecting
 from dashboard.common import downloads, links, loaders, markdown, report, state
-
-SPLIT = "test"
 
 name = st.session_state[state.DATASET]
 ds = loaders.require_dataset(name)
@@ -53,7 +50,7 @@ projection = right.radio(
 )
 
 basis = inspecting.pca_basis(ds, projection)
-coords = loaders.guarded(nl_pca.pca_coordinates, basis, ds, SPLIT)
+coords = loaders.guarded(nl_pca.pca_coordinates, basis, ds, nl_views.PCA_SPLIT)
 loadings = nl_pca.pca_loadings(basis, ds.feature_names)
 note = markdown.escape(nl_pca.projection_note(basis, ds.feature_names))
 why = "the default here" if projection == suggested else "chosen above"
@@ -70,7 +67,7 @@ rep.settings.update(
     {
         "dataset": name,
         "models": ids,
-        "split": SPLIT,
+        "split": nl_views.PCA_SPLIT,
         "explain": nl_gradients.target_label(ds, target),
         "gradients of": shown,
         "projection": nl_pca.projection_note(basis, ds.feature_names),
@@ -78,76 +75,65 @@ rep.settings.update(
     }
 )
 report.add_models(rep, name, stored, ids)
+report.add_page_command(
+    rep,
+    "pca",
+    name,
+    ids,
+    "--class",
+    nl_views.class_option(ds, target),
+    "--gradients-of",
+    shown,
+    "--projection",
+    projection,
+)
 
 st.header("Input gradients")
-grads = inspecting.gradients({shown: models[shown]}, ds, SPLIT, target)[shown]
-features = nl_gradients.default_features(ds, SPLIT, [grads])
+grads = inspecting.gradients({shown: models[shown]}, ds, nl_views.PCA_SPLIT, target)[
+    shown
+]
 among = " continuous features with a normal range" if ds.normal_ranges else " features"
-original = nl_gradients.to_original_units(ds, grads)
-columns = {f: original[:, ds.feature_names.index(f)] for f in features}
-table = nl_pca.pca_table(ds, SPLIT, coords, columns)
-fig = nl_figures.pca_gradient_figure(
-    table,
-    features,
-    {f: nl_gradients.gradient_unit(ds, f, target) for f in features},
-    title=f"Gradients of {label(nl_gradients.target_label(ds, target))} · "
-    f"{label(shown)} · {len(table):,} of {len(coords):,} test examples",
+gradient_map = loaders.guarded(
+    nl_views.pca_gradient_map, ds, coords, grads, target, shown
 )
 st.plotly_chart(
-    fig, key="pca.gradients", config=downloads.png_config(name, "pca-gradients", shown)
+    gradient_map.figure,
+    key="pca.gradients",
+    config=downloads.png_config(name, "pca-gradients", shown),
 )
-rep.figure(
-    fig,
-    f"Input gradients of {shown} over the PCA plane, per feature: red where raising "
-    "the feature raises the explained log-probability, blue where it lowers it.",
-)
+rep.figure(gradient_map.figure, gradient_map.caption)
 st.caption(
-    f"The {len(features)}{among} of `{shown}` with the largest mean "
+    f"The {len(gradient_map.columns)}{among} of `{shown}` with the largest mean "
     "|gradient| (per SD or IQR). Each panel has its own symmetric colour range (written under its "
     "name, per original unit): red where raising the feature raises "
     f"{markdown.escape(nl_gradients.target_label(ds, target))}, blue where it lowers "
     f"it, white where it does not matter. {downloads.PNG_HINT}"
 )
 downloads.table(
-    table,
+    gradient_map.table,
     downloads.file_name(name, "pca-gradients", shown, suffix="csv"),
     key=state.download_key(state.DOWNLOAD_PCA, "gradients"),
 )
 
 st.header("Predicted probability")
-probas = inspecting.probabilities(models, ds, SPLIT)
-if target is None:
-    what, columns = "confidence (max p)", {i: p.max(axis=1) for i, p in probas.items()}
-else:
-    what = f"p({ds.class_names[target]})"
-    columns = {i: p[:, target] for i, p in probas.items()}
-table = nl_pca.pca_table(ds, SPLIT, coords, columns)
-fig = nl_figures.pca_probability_figure(
-    table,
-    ids,
-    ds.class_names,
-    title=f"Predicted {label(what)} over the PCA plane (marker: true outcome)",
-    colorbar_title=label(what),
+probas = inspecting.probabilities(models, ds, nl_views.PCA_SPLIT)
+probability_map = loaders.guarded(
+    nl_views.pca_probability_map, ds, coords, probas, target
 )
 st.plotly_chart(
-    fig, key="pca.probability", config=downloads.png_config(name, "pca-probability")
+    probability_map.figure,
+    key="pca.probability",
+    config=downloads.png_config(name, "pca-probability"),
 )
-certain = {i: float(np.mean(np.abs(c - 0.5) > 0.4)) for i, c in columns.items()}
-rep.figure(
-    fig,
-    f"Predicted {what} per model; marker shape: the true class. Share predicted "
-    "with p < 0.1 or p > 0.9: "
-    + ", ".join(f"{i} {v:.0%}" for i, v in certain.items())
-    + ".",
-)
+rep.figure(probability_map.figure, probability_map.caption)
 st.caption(
     "Colour: the predicted probability; marker shape: the true class. Share of "
     "test examples predicted with p < 0.1 or p > 0.9: "
-    + ", ".join(f"`{i}` {v:.0%}" for i, v in certain.items())
+    + ", ".join(f"`{i}` {v:.0%}" for i, v in probability_map.certain.items())
     + f". {downloads.PNG_HINT}"
 )
 downloads.table(
-    table,
+    probability_map.table,
     downloads.file_name(name, "pca-probability", suffix="csv"),
     key=state.download_key(state.DOWNLOAD_PCA, "probability"),
 )

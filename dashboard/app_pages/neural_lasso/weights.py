@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.figures import neural_lasso as nl_figures
-from core.figures.style import label
 from core.neural_lasso import weights as nl_weights
+from core.views import neural_lasso as nl_views
 from dashboard.app_pages.neural_lasso import inspecting
 from dashboard.common import downloads, loaders, markdown, report, state
 
-#: Heatmaps show at most this many features (those with the largest columns).
-MAX_FEATURES = 300
 TOLERANCES = [1e-6, 1e-4, 1e-3, 1e-2, 0.05, 0.1]
 
 name = st.session_state[state.DATASET]
@@ -51,16 +48,12 @@ rel_tol = st.select_slider(
     help="1e-6 counts (numerically) exact zeros, as group LASSO's proximal step "
     "makes; larger values also count weights that are merely small.",
 )
-zeros = {i: nl_weights.zero_structure(W, rel_tol) for i, W in weights.items()}
-table = nl_weights.zero_table(zeros, ds.feature_names)
+view = loaders.guarded(nl_views.weights_view, ds, weights, rel_tol)
 rep.settings.update({"dataset": name, "models": ids, "zero tolerance": rel_tol})
-rep.table(
-    table,
-    f"Zero rows (hidden units) and columns (features) of W₁: |w| ≤ {rel_tol:g} × "
-    "the largest |w| of its matrix.",
-)
+report.add_page_command(rep, "weights", name, ids, "--tolerance", f"{rel_tol:g}")
+rep.table(view.zero_table, view.zero_caption)
 st.dataframe(
-    table,
+    view.zero_table,
     hide_index=True,
     column_config={"tolerance": st.column_config.NumberColumn(format="%.2e")},
     key="weights.zero_table",
@@ -73,36 +66,29 @@ st.caption(
     "receives no input."
 )
 downloads.table(
-    table,
+    view.zero_table,
     downloads.file_name(name, "zero-weights", suffix="csv"),
     key=state.download_key(state.DOWNLOAD_WEIGHTS, "zeros"),
 )
 
 st.header("First-layer weights")
-rows = nl_weights.weight_rows(list(weights.values()), MAX_FEATURES)
-if rows.size < ds.n_features:
+if view.n_shown < ds.n_features:
     st.caption(
         f"{ds.n_features:,} features: to stay fast, the heatmaps show the "
-        f"{rows.size} with the largest weight-column norm ‖W[:, j]‖₂ in any of "
+        f"{view.n_shown} with the largest weight-column norm ‖W[:, j]‖₂ in any of "
         "these models, in column order; the CSV holds the same rows."
     )
-frame = nl_weights.weights_table(weights, ds.feature_names, rows)
-fig = nl_figures.weights_heatmap_figure(
-    frame, title=f"First-layer weights W₁ᵀ · {label(name)}", zeros=zeros
+st.plotly_chart(
+    view.figure, key="weights.heatmap", config=downloads.png_config(name, "W1")
 )
-st.plotly_chart(fig, key="weights.heatmap", config=downloads.png_config(name, "W1"))
-rep.figure(
-    fig,
-    "First-layer weights: rows are input features, columns hidden units; one "
-    "symmetric colour scale for all models, white at 0.",
-)
+rep.figure(view.figure, view.caption)
 st.caption(
     "Rows: input features (hover for names where they are too many to label); "
     "columns: hidden units; colour: the weight, on one symmetric scale for all "
     f"models, white at 0. {downloads.PNG_HINT}"
 )
 downloads.table(
-    frame,
+    view.frame,
     downloads.file_name(name, "W1", suffix="csv"),
     key=state.download_key(state.DOWNLOAD_WEIGHTS, "matrix"),
 )

@@ -297,6 +297,7 @@ def _gradients_report(report, ds, models: dict, args: argparse.Namespace) -> lis
 
 def _pca_report(report, ds, models: dict, args: argparse.Namespace) -> list:
     """The PCA maps page: one model's gradient map, every model's probabilities."""
+    from core.figures import neural_lasso_maps as nl_maps
     from core.neural_lasso import gradients as nl_gradients
     from core.neural_lasso import pca as nl_pca
     from core.training.metrics import predict_proba
@@ -311,12 +312,12 @@ def _pca_report(report, ds, models: dict, args: argparse.Namespace) -> list:
         )
     projection = args.projection or nl_pca.default_projection(ds)
     basis = nl_pca.pca_basis(ds, projection)
-    coords = nl_pca.pca_coordinates(basis, ds, views.PCA_SPLIT)
+    coords = nl_pca.pca_coordinates(basis, ds, nl_maps.PCA_SPLIT)
     report.settings.update(
         {
             "dataset": ds.name,
             "models": list(models),
-            "split": views.PCA_SPLIT,
+            "split": nl_maps.PCA_SPLIT,
             "explain": nl_gradients.target_label(ds, target),
             "gradients of": shown,
             "projection": nl_pca.projection_note(basis, ds.feature_names),
@@ -324,13 +325,13 @@ def _pca_report(report, ds, models: dict, args: argparse.Namespace) -> list:
         }
     )
     grads = nl_gradients.standardised_gradients(
-        models[shown], ds, views.PCA_SPLIT, target
+        models[shown], ds, nl_maps.PCA_SPLIT, target
     )
-    gradient_map = views.pca_gradient_map(ds, coords, grads, target, shown)
+    gradient_map = nl_maps.pca_gradient_map(ds, coords, grads, target, shown)
     report.figure(gradient_map.figure, gradient_map.caption)
-    X = nl_gradients.split_inputs(ds, views.PCA_SPLIT)
+    X = nl_gradients.split_inputs(ds, nl_maps.PCA_SPLIT)
     probabilities = {i: predict_proba(m, X) for i, m in models.items()}
-    probability_map = views.pca_probability_map(ds, coords, probabilities, target)
+    probability_map = nl_maps.pca_probability_map(ds, coords, probabilities, target)
     report.figure(probability_map.figure, probability_map.caption)
     return [
         "--class",
@@ -344,8 +345,8 @@ def _pca_report(report, ds, models: dict, args: argparse.Namespace) -> list:
 
 def _weights_report(report, ds, models: dict, args: argparse.Namespace) -> list:
     """The Weights page: zero rows and columns of W₁ and its heatmaps."""
+    from core.figures import neural_lasso_maps as nl_maps
     from core.neural_lasso.weights import ZERO_TOL, first_layer_weights
-    from core.views import neural_lasso as views
 
     tolerance = ZERO_TOL if args.tolerance is None else args.tolerance
     weights = {}
@@ -359,7 +360,7 @@ def _weights_report(report, ds, models: dict, args: argparse.Namespace) -> list:
         raise ValueError(
             "None of the models given to --models starts with a fully connected layer"
         )
-    view = views.weights_view(ds, weights, tolerance)
+    view = nl_maps.weights_view(ds, weights, tolerance)
     report.settings.update(
         {"dataset": ds.name, "models": list(models), "zero tolerance": tolerance}
     )

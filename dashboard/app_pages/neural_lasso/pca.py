@@ -13,6 +13,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.figures import neural_lasso as nl_figures
+from core.figures import neural_lasso_maps as nl_maps
 from core.neural_lasso import gradients as nl_gradients
 from core.neural_lasso import pca as nl_pca
 from core.views import neural_lasso as nl_views
@@ -50,7 +51,7 @@ projection = right.radio(
 )
 
 basis = inspecting.pca_basis(ds, projection)
-coords = loaders.guarded(nl_pca.pca_coordinates, basis, ds, nl_views.PCA_SPLIT)
+coords = loaders.guarded(nl_pca.pca_coordinates, basis, ds, nl_maps.PCA_SPLIT)
 loadings = nl_pca.pca_loadings(basis, ds.feature_names)
 note = markdown.escape(nl_pca.projection_note(basis, ds.feature_names))
 why = "the default here" if projection == suggested else "chosen above"
@@ -67,7 +68,7 @@ rep.settings.update(
     {
         "dataset": name,
         "models": ids,
-        "split": nl_views.PCA_SPLIT,
+        "split": nl_maps.PCA_SPLIT,
         "explain": nl_gradients.target_label(ds, target),
         "gradients of": shown,
         "projection": nl_pca.projection_note(basis, ds.feature_names),
@@ -89,12 +90,12 @@ report.add_page_command(
 )
 
 st.header("Input gradients")
-grads = inspecting.gradients({shown: models[shown]}, ds, nl_views.PCA_SPLIT, target)[
+grads = inspecting.gradients({shown: models[shown]}, ds, nl_maps.PCA_SPLIT, target)[
     shown
 ]
 among = " continuous features with a normal range" if ds.normal_ranges else " features"
 gradient_map = loaders.guarded(
-    nl_views.pca_gradient_map, ds, coords, grads, target, shown
+    nl_maps.pca_gradient_map, ds, coords, grads, target, shown
 )
 st.plotly_chart(
     gradient_map.figure,
@@ -116,9 +117,9 @@ downloads.table(
 )
 
 st.header("Predicted probability")
-probas = inspecting.probabilities(models, ds, nl_views.PCA_SPLIT)
+probas = inspecting.probabilities(models, ds, nl_maps.PCA_SPLIT)
 probability_map = loaders.guarded(
-    nl_views.pca_probability_map, ds, coords, probas, target
+    nl_maps.pca_probability_map, ds, coords, probas, target
 )
 st.plotly_chart(
     probability_map.figure,

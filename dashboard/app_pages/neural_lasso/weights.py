@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.figures import neural_lasso_maps as nl_maps
 from core.neural_lasso import weights as nl_weights
-from core.views import neural_lasso as nl_views
 from dashboard.app_pages.neural_lasso import inspecting
 from dashboard.common import downloads, loaders, markdown, report, state
 
@@ -48,7 +48,7 @@ rel_tol = st.select_slider(
     help="1e-6 counts (numerically) exact zeros, as group LASSO's proximal step "
     "makes; larger values also count weights that are merely small.",
 )
-view = loaders.guarded(nl_views.weights_view, ds, weights, rel_tol)
+view = loaders.guarded(nl_maps.weights_view, ds, weights, rel_tol)
 rep.settings.update({"dataset": name, "models": ids, "zero tolerance": rel_tol})
 report.add_page_command(rep, "weights", name, ids, "--tolerance", f"{rel_tol:g}")
 rep.table(view.zero_table, view.zero_caption)

@@ -6,7 +6,9 @@ gradients, PCA maps and Weights pages."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -20,6 +22,32 @@ def _results_dir(out: Path) -> Path:
     return out.with_name(f"{out.stem}.models")
 
 
+@contextlib.contextmanager
+def _model_bars(title: str, executor) -> Iterator[Callable[[str, int, int], None]]:
+    """``progress(phase, done, total)`` drawing one bar of finished models per
+    phase (a new phase closes the last bar); every bar is closed on exit."""
+    bars: dict[str, tqdm] = {}
+
+    def progress(phase: str, done: int, total: int) -> None:
+        if phase not in bars:
+            for bar in bars.values():
+                bar.close()
+            bars[phase] = tqdm(
+                desc=f"{title}{': ' + phase if phase else ''} ({executor.name}, "
+                f"workers: {executor.workers})",
+                unit="model",
+            )
+        bars[phase].total = total
+        bars[phase].n = done
+        bars[phase].refresh()
+
+    try:
+        yield progress
+    finally:
+        for bar in bars.values():
+            bar.close()
+
+
 def cmd_table1(args: argparse.Namespace) -> int:
     """``table1``: train the paper's Table 1 rows over seeds (and a strength
     grid), one task per model, and write them."""
@@ -29,29 +57,21 @@ def cmd_table1(args: argparse.Namespace) -> int:
     ds = load_dataset(args.dataset, args.data_dir)
     out = Path(args.out)
     results_dir = _results_dir(out)
-    with executor_for(args) as executor:
-        bar = tqdm(
-            desc=f"table1 {ds.name} ({executor.name}, workers: {executor.workers})",
-            unit="model",
+    with (
+        executor_for(args) as executor,
+        _model_bars(f"table1 {ds.name}", executor) as progress,
+    ):
+        table = table1.table1(
+            ds,
+            args.seeds,
+            epochs=args.epochs,
+            strengths=args.strengths,
+            factors=args.factors,
+            executor=executor,
+            results_dir=results_dir,
+            resume=args.resume,
+            progress=lambda done, total: progress("", done, total),
         )
-
-        def progress(done: int, total: int) -> None:
-            bar.total = total
-            bar.n = done
-            bar.refresh()
-
-        with bar:
-            table = table1.table1(
-                ds,
-                args.seeds,
-                epochs=args.epochs,
-                strengths=args.strengths,
-                factors=args.factors,
-                executor=executor,
-                results_dir=results_dir,
-                resume=args.resume,
-                progress=progress,
-            )
     csv_path, md_path = table1.write_table(table, out)
     print(table1.to_markdown(table))
     print(f"wrote {csv_path} and {md_path} (each model's results in {results_dir})")
@@ -67,38 +87,22 @@ def cmd_table1_select(args: argparse.Namespace) -> int:
     ds = load_dataset(args.dataset, args.data_dir)
     out = Path(args.out)
     results_dir = _results_dir(out)
-    with executor_for(args) as executor:
-        bars: dict[str, tqdm] = {}
-
-        def progress(phase: str, done: int, total: int) -> None:
-            if phase not in bars:
-                for bar in bars.values():
-                    bar.close()
-                bars[phase] = tqdm(
-                    desc=f"table1-select {ds.name}: {phase} ({executor.name}, "
-                    f"workers: {executor.workers})",
-                    unit="model",
-                )
-            bars[phase].total = total
-            bars[phase].n = done
-            bars[phase].refresh()
-
-        try:
-            chosen = table1.select(
-                ds,
-                args.seeds,
-                args.confirm_seeds,
-                epochs=args.epochs,
-                strengths=args.strengths,
-                factors=args.factors,
-                executor=executor,
-                results_dir=results_dir,
-                resume=args.resume,
-                progress=progress,
-            )
-        finally:
-            for bar in bars.values():
-                bar.close()
+    with (
+        executor_for(args) as executor,
+        _model_bars(f"table1-select {ds.name}", executor) as progress,
+    ):
+        chosen = table1.select(
+            ds,
+            args.seeds,
+            args.confirm_seeds,
+            epochs=args.epochs,
+            strengths=args.strengths,
+            factors=args.factors,
+            executor=executor,
+            results_dir=results_dir,
+            resume=args.resume,
+            progress=progress,
+        )
     validation = out.with_name(f"{out.stem}.validation.csv")
     table1.write_table(chosen.validation, validation)
     csv_path, md_path = table1.write_table(chosen.confirmation, out)

@@ -43,6 +43,31 @@ TABLE1_SHIPPED = [
 ]
 
 
+TABLE1_DOC = ASSETS_DIR.parent / "docs" / "table1.md"
+
+
+def _chosen_in_doc() -> dict[str, dict[tuple[str, str], float]]:
+    """The strengths docs/table1.md's validation tables mark as chosen (✓), per
+    dataset and (model, penalty): the rows ``table1-select`` printed."""
+    chosen: dict[str, dict[tuple[str, str], float]] = {}
+    for line in TABLE1_DOC.read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("|") and cells[-1] == "✓":
+            dataset, model, penalty, strength = cells[:4]
+            chosen.setdefault(dataset, {})[(model, penalty)] = float(strength)
+    return chosen
+
+
+def test_table1_rows_are_the_strengths_chosen_on_validation():
+    """ROWS hold what the selection on validation metrics chose, as the tables
+    in docs/table1.md show it, for every dataset selected there."""
+    chosen = _chosen_in_doc()
+    assert len(chosen) >= 7  # the six tabular datasets and digits
+    for dataset, picks in chosen.items():
+        rows = {(r.label, r.penalty): r.strength for r in ROWS[dataset]}
+        assert picks == pytest.approx(rows), dataset
+
+
 def test_every_tabular_dataset_ships_its_table1_models():
     assert len(TABLE1_SHIPPED) >= 24  # 6 tabular datasets × 4 MLPs
 

@@ -80,6 +80,12 @@ class FistaState:
     z : tuple of tensors
         The predictions at ``x`` (``x`` itself without ``predict``); any
         shapes, since FISTA only combines them linearly.
+    point : tuple of tensors of shape (B, ...)
+        The extrapolated point ``y`` whose proximal-gradient step gave ``x``.
+    lipschitz : tensor of shape (B,), float64
+        The ``L`` of that step: ``L (y − x)`` is the proximal-gradient mapping
+        at ``y``, zero exactly at a minimiser (a stopping test that costs no
+        extra gradient).
     """
 
     iteration: int
@@ -87,6 +93,8 @@ class FistaState:
     x: Parts
     previous: Parts
     z: Parts
+    point: Parts
+    lipschitz: torch.Tensor
 
 
 @dataclass(frozen=True)
@@ -246,6 +254,7 @@ def fista(
     n_done = 0
     for n_done in range(1, n_iter + 1):
         gy = smooth.gradient(y, zy)
+        point = y
         new, z_new, f_new, L = _backtracking_step(
             smooth, penalty, predict, slack, y, gy, fy, L, backtrack, max_backtracks
         )
@@ -257,7 +266,7 @@ def fista(
         zy = _extrapolate(z_new, z, weight)
         fy = smooth.value(zy) if weight > 0 else f_new
         previous, x, z, momentum = x, new, z_new, momentum_next
-        state = FistaState(n_done, n_done == n_iter, x, previous, z)
+        state = FistaState(n_done, n_done == n_iter, x, previous, z, point, L)
         if stop is not None and stop(state):
             converged = True
             break

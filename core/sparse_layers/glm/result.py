@@ -18,6 +18,7 @@ from core.sparse_layers.glm.solvers import objective
 DIAGNOSTICS = (
     "objective",
     "gap",
+    "kkt",
     "epochs",
     "rounds",
     "converged",
@@ -43,6 +44,7 @@ class ElasticNetPath:
     alpha : float
     family, solver : str
     tol : float
+        The solver's tolerance, in the units of ``stop``.
     classes : array of shape (n_classes,) or None
         The original class labels (output ``j`` of a multinomial fit is
         ``classes[j]``; a binomial fit's single output scores ``classes[1]``).
@@ -51,11 +53,15 @@ class ElasticNetPath:
         The standardisation ``(X − center) / scale`` fitted on the training rows.
     diagnostics : dict of str to array of shape (K,)
         ``objective`` (the penalised training objective), ``gap`` (relative
-        duality gap reached, NaN for SAGA), ``epochs`` (passes over the data),
+        duality gap reached, NaN for SAGA), ``kkt`` (largest KKT violation,
+        the proximal-gradient mapping, relative to ``max |Xᵀ(Y − Ȳ)| / n``;
+        NaN for SAGA), ``epochs`` (passes over the data),
         ``rounds`` (working-set rounds), ``converged``, ``seconds``,
         ``train_loss``/``train_accuracy`` and ``val_loss``/``val_accuracy``
         (NaN without validation data; accuracy NaN for ``gaussian``).
     n_train : int
+    stop : {"kkt", "duality_gap"}
+        FISTA's stopping rule (what ``tol`` bounded).
     """
 
     lambdas: np.ndarray
@@ -71,6 +77,7 @@ class ElasticNetPath:
     scale: np.ndarray
     diagnostics: dict[str, np.ndarray] = field(default_factory=dict)
     n_train: int = 0
+    stop: str = "kkt"
 
     @classmethod
     def from_records(
@@ -171,6 +178,7 @@ class ElasticNetPath:
             family=self.family,
             solver=self.solver,
             tol=self.tol,
+            stop=self.stop,
             feature_names=list(self.feature_names),
             n_train=self.n_train,
         )
@@ -202,6 +210,8 @@ class ElasticNetPath:
             family=meta["family"],
             solver=meta["solver"],
             tol=meta["tol"],
+            # Paths saved before the KKT stop existed were stopped on the gap.
+            stop=meta.get("stop", "duality_gap"),
             feature_names=tuple(meta["feature_names"]),
             n_train=meta["n_train"],
         )

@@ -178,7 +178,8 @@ def topk_accuracy(
 
 def path_summary(path: ElasticNetPath) -> pd.DataFrame:
     """One row per λ: λ, active features, non-zeros, losses, accuracies, epochs,
-    seconds, relative duality gap."""
+    seconds, relative duality gap and KKT violation (NaN for paths saved before
+    it was recorded)."""
     d = path.diagnostics
     return pd.DataFrame(
         {
@@ -192,5 +193,6 @@ def path_summary(path: ElasticNetPath) -> pd.DataFrame:
             "epochs": d["epochs"],
             "seconds": d["seconds"],
             "gap": d["gap"],
+            "kkt": d.get("kkt", np.full(len(path), np.nan)),
         }
     )

@@ -7,7 +7,8 @@ coefficients ``B`` (k × p) and an unpenalised intercept ``b`` (k,):
 
 - :func:`solve_by_fista`: full-batch accelerated proximal gradient (the
   shared :func:`core.optim.fista.fista`) with backtracking and adaptive
-  restart, stopped by the duality gap;
+  restart, stopped by the KKT violation (:class:`KktStop`, the default) or
+  by the duality gap (:class:`DualityGapStop`);
 - :func:`solve_by_saga`: the minibatch SAGA of glm_saga (Wong et al. 2021, Algorithm 1),
   one stored residual per example and output, the elastic-net proximal step.
 
@@ -31,6 +32,11 @@ from core.sparse_layers.glm.families import Family
 #: Golden-section steps for the dual scaling: the bracket shrinks to 0.6¹⁰ ≈ 0.8 %
 #: of [0, 1]; a coarser scale only makes the gap (an upper bound) looser.
 GOLDEN_STEPS = 10
+#: Newton steps on the intercept alone (Newton converges quadratically from
+#: FISTA's intercept, which is already close).
+INTERCEPT_NEWTON_STEPS = 8
+#: The stopping rules of :func:`solve_by_fista` and the path, by name.
+STOPS = ("kkt", "duality_gap")
 
 
 @dataclass
@@ -38,7 +44,10 @@ class Solution:
     """A solver's result at one λ.
 
     ``gap`` is the duality gap of the problem the solver was given (``nan`` for
-    SAGA, which does not compute one), ``primal`` its objective.
+    SAGA, which does not compute one, and for FISTA stopped on the KKT
+    violation, whose path computes it on the full problem), ``primal`` its
+    objective, ``kkt`` the largest KKT violation (:func:`kkt_violation`;
+    ``nan`` where not computed).
     """
 
     B: torch.Tensor
@@ -47,6 +56,7 @@ class Solution:
     primal: float
     gap: float
     converged: bool
+    kkt: float = math.nan
 
 
 def penalty(B: torch.Tensor, lam: float, alpha: float) -> float:
@@ -122,6 +132,90 @@ def duality_gap(
     return primal, primal - best
 
 
+def refit_intercept(
+    family: Family, Z: torch.Tensor, Y: torch.Tensor, b: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The intercept that minimises the mean loss with the coefficients fixed,
+    and the predictions it gives.
+
+    ``Z = X Bᵀ + b`` are the predictions at the intercept ``b``; a new
+    intercept only shifts them, so this needs no pass over ``X``: damped
+    Newton steps in float64 on the k intercept values (the multinomial
+    Hessian is singular along the all-ones direction: its pseudo-inverse).
+
+    The duality gap's dual point, the residual, is feasible only when its rows
+    sum to zero, which is the intercept's optimality: evaluated at a
+    non-optimal intercept, the "gap" can be negative.
+
+    Returns
+    -------
+    b : tensor of shape (k,)
+    Z : tensor of shape (n, k)
+        ``Z`` shifted to the new intercept, in ``Z``'s dtype.
+    """
+    Yd = Y.double()
+    base = Z.double() - b.double()
+    best = b.double()
+    value = family.losses(base + best, Yd).mean()
+    for _ in range(INTERCEPT_NEWTON_STEPS):
+        Zb = base + best
+        grad = family.residual(Zb, Yd).mean(dim=0)
+        if grad.abs().max().item() <= 1e-12:
+            break
+        # rtol well above rounding: a rounded null direction must not pass
+        # as a tiny eigenvalue and send the step along it.
+        H = family.mean_hessian(Zb)
+        step = torch.linalg.pinv(H, rtol=1e-9, hermitian=True) @ grad
+        # Halve the step until the loss does not rise (it is convex).
+        for _ in range(20):
+            trial = best - step
+            trial_value = family.losses(base + trial, Yd).mean()
+            if trial_value <= value:
+                best, value = trial, trial_value
+                break
+            step = step / 2
+        else:
+            break
+    new_b = best.to(b.dtype)
+    return new_b, Z + (new_b - b)
+
+
+def kkt_violation(
+    G: torch.Tensor,
+    B: torch.Tensor,
+    intercept_gradient: torch.Tensor,
+    lam: float,
+    alpha: float,
+    lipschitz: float,
+) -> float:
+    """The largest entry of the proximal-gradient mapping at ``(B, b)``.
+
+    For a coefficient, ``L (β − prox_{g/L}(β − ∇β/L))`` with the elastic-net
+    penalty ``g``: zero exactly where the KKT conditions hold, else about the
+    distance of ``−∇β`` to ``∂g(β)`` (``|∇β| − λα`` for a zero coefficient
+    that should enter); for the unpenalised intercept, its gradient. skglm
+    stops on a KKT violation of this kind; here it is read relative to
+    ``max |Xᵀ(Y − Ȳ)| / n``, the gradient's scale at the null model.
+
+    Parameters
+    ----------
+    G : tensor of shape (k, p)
+        The loss gradient at ``(B, b)``.
+    B : tensor of shape (k, p)
+    intercept_gradient : tensor of shape (k,)
+    lipschitz : float
+        The step-size constant ``L``.
+    """
+    step = 1.0 / lipschitz
+    top = intercept_gradient.abs().max().item() if intercept_gradient.numel() else 0.0
+    if B.numel():
+        moved = elastic_net_prox(
+            B - G * step, lam * alpha * step, lam * (1 - alpha) * step
+        )
+        top = max(top, (B - moved).abs().max().item() * lipschitz)
+    return top
+
+
 def loss_gradient(
     family: Family, Z: torch.Tensor, Y: torch.Tensor, X: torch.Tensor | Design
 ) -> torch.Tensor:
@@ -157,8 +251,8 @@ class GlmLoss:
 
     One problem (a batch of 1): the iterate is ``(B, b)`` of shapes
     (1, k, p) and (1, k), its predictions ``(Z,)`` of shape (n, k). The
-    value is computed in float64 from float32 predictions, whose rounding the
-    decrease test allows for.
+    value is computed in float64 from predictions in X's dtype, whose rounding
+    the decrease test allows for.
     """
 
     def __init__(self, family: Family, X: Design, Y: torch.Tensor):
@@ -176,8 +270,9 @@ class GlmLoss:
         return ((self.X.transpose_times(R) / len(self.X))[None], R.mean(dim=0)[None])
 
     def decrease_slack(self, fy: torch.Tensor, bound: torch.Tensor) -> torch.Tensor:
-        # float32 predictions: allow rounding noise in the decrease test.
-        return 1e-6 * (1.0 + fy.abs())
+        # Predictions rounded in X's dtype: allow that noise in the decrease
+        # test (about 1e-6 in float32, 2e-15 in float64).
+        return 8 * torch.finfo(self.X.dtype).eps * (1.0 + fy.abs())
 
 
 @dataclass(frozen=True)
@@ -202,35 +297,71 @@ class ElasticNetPenalty:
         return self.lam * (self.alpha * l1 + 0.5 * (1 - self.alpha) * l2)
 
 
+class KktStop:
+    """Stop FISTA once the proximal-gradient mapping at the extrapolated point,
+    ``L (y − x⁺)`` (:func:`kkt_violation`), is at most ``tol × scale`` in every
+    entry.
+
+    ``scale`` is ``max |Xᵀ(Y − Ȳ)| / n`` (λ_max · α), so ``tol`` means the same
+    on every problem, as glmnet's and skglm's tolerances do. The mapping
+    comes with every FISTA step, so it is checked after each one at no cost.
+    FISTA is not monotone: an unconverged run keeps the iterate with the
+    smallest mapping.
+    """
+
+    def __init__(self, tol: float, scale: float, start):
+        self.threshold = tol * scale
+        self.tol = tol
+        #: (B, b, Z, violation) of the best iterate seen (the start: inf).
+        self.best = (*start, math.inf)
+
+    def __call__(self, state: FistaState) -> bool:
+        L = state.lipschitz[0].item()
+        violation = L * max(
+            (y[0] - x[0]).abs().max().item() if x.numel() else 0.0
+            for y, x in zip(state.point, state.x, strict=True)
+        )
+        if violation < self.best[3]:
+            self.best = (state.x[0][0], state.x[1][0], state.z[0], violation)
+        return violation <= self.threshold
+
+    def __str__(self) -> str:
+        return f"the KKT violation reached tol={self.tol:g} of λ_max·α"
+
+
 class DualityGapStop:
     """Stop FISTA once the duality gap is at most ``tol`` × the primal objective.
 
     Checked after the first iteration (a good warm start needs few), every
-    ``check_every`` iterations and at the last. FISTA is not monotone, and
-    float32 noise makes it wander once near the optimum, so the best point
-    checked is kept for an unconverged run.
+    ``check_every`` iterations and at the last, each time at the iterate's
+    coefficients with the intercept refitted (:func:`refit_intercept`: the
+    gap is a bound only there). FISTA is not monotone, and float32 noise makes
+    it wander once near the optimum, so the best point checked is kept for an
+    unconverged run.
     """
 
     def __init__(self, loss: GlmLoss, lam, alpha, tol, check_every, start):
         self.loss, self.lam, self.alpha = loss, lam, alpha
         self.tol, self.check_every = tol, check_every
-        #: (B, b, primal, gap) of the lowest primal checked (the start: inf).
+        #: (B, b, Z, primal, gap) of the lowest primal checked (the start: inf).
         self.best = (*start, math.inf, math.inf)
         self.primal, self.gap = math.inf, math.inf
+        self.last = self.best
 
     def __call__(self, state: FistaState) -> bool:
         it = state.iteration
         if not (it % self.check_every == 0 or it == 1 or state.last):
             return False
-        B, b = state.x[0][0], state.x[1][0]
-        (Z,) = state.z
+        B = state.x[0][0]
         family, X, Y = self.loss.family, self.loss.X, self.loss.Y
+        b, Z = refit_intercept(family, state.z[0], Y, state.x[1][0])
         G = loss_gradient(family, Z, Y, X)
         self.primal, self.gap = duality_gap(family, Z, Y, B, G, self.lam, self.alpha)
+        self.last = (B, b, Z, self.primal, self.gap)
         if self.gap <= self.tol * abs(self.primal):
             return True
-        if self.primal < self.best[2]:
-            self.best = (B, b, self.primal, self.gap)
+        if self.primal < self.best[3]:
+            self.best = self.last
         return False
 
     def __str__(self) -> str:
@@ -249,10 +380,14 @@ def solve_by_fista(
     lipschitz: float,
     tol: float,
     max_iter: int,
+    stop: str = "duality_gap",
+    scale: float | None = None,
     check_every: int = 5,
 ) -> tuple[Solution, float]:
     """Solve at one λ by FISTA with backtracking and gradient-based adaptive
-    restart (:func:`core.optim.fista.fista`), stopped by the duality gap.
+    restart (:func:`core.optim.fista.fista`), stopped by the duality gap or by
+    the KKT violation; the intercept is then refitted to the coefficients
+    (:func:`refit_intercept`).
 
     Parameters
     ----------
@@ -264,9 +399,16 @@ def solve_by_fista(
         Initial step-size constant; doubled whenever the sufficient-decrease
         test fails.
     tol : float
-        Stop when the duality gap is at most ``tol`` × the primal objective.
+        ``stop="duality_gap"``: stop when the duality gap is at most ``tol`` ×
+        the primal objective (checked every ``check_every`` iterations, each
+        check a pass over ``X``). ``stop="kkt"``: when every entry of the
+        proximal-gradient mapping is at most ``tol × scale``
+        (:class:`KktStop`, checked every iteration for free).
     max_iter : int
         Iterations (each one pass over ``X``).
+    stop : {"duality_gap", "kkt"}
+    scale : float
+        ``stop="kkt"`` only: the gradient's scale, ``max |Xᵀ(Y − Ȳ)| / n``.
 
     Returns
     -------
@@ -282,24 +424,37 @@ def solve_by_fista(
     schemes".
     """
     loss = GlmLoss(family, as_design(X), Y)
-    stop = DualityGapStop(loss, lam, alpha, tol, check_every, start=(B, b))
+    # The first check replaces the start (its value is inf): no predictions.
+    start = (B, b, None)
+    if stop == "duality_gap":
+        rule = DualityGapStop(loss, lam, alpha, tol, check_every, start)
+    elif stop == "kkt":
+        if scale is None:
+            raise ValueError("stop='kkt' needs scale, max |Xᵀ(Y − Ȳ)| / n")
+        rule = KktStop(tol, scale, start)
+    else:
+        raise ValueError(f"Unknown stop {stop!r}; expected one of {STOPS}")
     result = fista(
         loss,
         ElasticNetPenalty(lam, alpha),
         (B[None], b[None]),
         lipschitz=lipschitz,
-        stop=stop,
+        stop=rule,
         n_iter=max_iter,
         restart=True,
         warn=False,
     )
-    if result.converged:
-        B, b = result.x[0][0], result.x[1][0]
-        primal, gap = stop.primal, stop.gap
-    else:
-        B, b, primal, gap = stop.best
-    solution = Solution(B, b, result.n_iter, primal, gap, result.converged)
-    return solution, float(result.lipschitz[0])
+    L = float(result.lipschitz[0])
+    if stop == "duality_gap":
+        B, b, _, primal, gap = rule.last if result.converged else rule.best
+        solution = Solution(B, b, result.n_iter, primal, gap, result.converged)
+        return solution, L
+    # Converged, the last iterate is the best: the first below the threshold.
+    B, b, Z, _ = rule.best
+    b, Z = refit_intercept(family, Z, Y, b)
+    primal = mean_loss(family, Z, Y) + penalty(B, lam, alpha)
+    solution = Solution(B, b, result.n_iter, primal, math.nan, result.converged)
+    return solution, L
 
 
 def solve_by_saga(

@@ -44,6 +44,7 @@ SECTIONS = {
     "Sparse decision layers": [
         _page("sparse_layers/lambda_sweep.py", "λ sweep", "tune"),
         _page("sparse_layers/word_clouds.py", "Word clouds", "cloud"),
+        _page("sparse_layers/feature_views.py", "Feature views", "image_search"),
         _page("sparse_layers/counterfactuals.py", "Counterfactuals", "swap_horiz"),
         _page("sparse_layers/bias_probe.py", "Bias probe", "balance"),
         _page("sparse_layers/misclassifications.py", "Misclassifications", "error"),

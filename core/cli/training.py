@@ -112,7 +112,9 @@ def add_commands(sub) -> None:
     p = sub.add_parser("train", help="train one model and store it with its card")
     p.add_argument("--dataset", required=True)
     p.add_argument(
-        "--model", required=True, help="linear, mlp, cnn6, cnn_digits or cnn9"
+        "--model",
+        required=True,
+        help="linear, mlp, cnn6, cnn_digits, cnn9 or airbench (CIFAR-10 on 2 cores)",
     )
     p.add_argument(
         "--penalty",

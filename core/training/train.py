@@ -49,46 +49,120 @@ class TrainConfig:
     Attributes
     ----------
     epochs : int, optional
-        100 on ``synthetic``, 5 for ``cnn6``, 25 for ``cnn9``, else 32.
+        100 on ``synthetic``, else the architecture's recipe (:data:`RECIPES`),
+        else 32.
+    batch_size : int, optional
+        128 unless the recipe says otherwise.
     optimizer : {"adam", "sgd"}, optional
-        SGD with momentum 0.9 and the halving schedule for ``cnn9``, else Adam.
+        SGD with momentum 0.9 for ``cnn9`` and ``airbench``, else Adam.
     lr : float, optional
-        1e-3 for Adam, 1e-2 for SGD.
+        The recipe's, else 1e-3 for Adam, 1e-2 for SGD (the peak of a one-cycle
+        schedule).
     patience : int, optional
         Stop after this many epochs without a lower validation objective
         (cross-entropy plus the penalties, i.e. what training minimises) and
         keep the best epoch; None trains every epoch and keeps the best.
         Monitoring the regularised objective, not AUC, keeps a sparsity
         penalty from being undone by restoring an early, dense epoch.
+    seed : int
+        Seeds the weights, the batch order and the augmentation.
+    schedule : {"constant", "halving", "onecycle"}, optional
+        The learning rate over training: constant (Adam's default), the
+        paper's CIFAR halving (SGD's default: constant for 10 epochs, then
+        halved each epoch), or one cycle stepped every batch (Smith & Topin
+        2019: a warm-up over the first 25 %, then a cosine decay).
+    augment : bool, optional
+        Random horizontal flips and translations by up to 4 pixels (reflected
+        edges) of every training batch; image datasets only.
+    label_smoothing : float, optional
+        Of the training cross-entropy (0 unless the recipe says otherwise).
+    weight_decay : float, optional
+        SGD's L2 weight decay (0 unless the recipe says otherwise).
     """
 
     epochs: int | None = None
-    batch_size: int = 128
+    batch_size: int | None = None
     lr: float | None = None
     optimizer: str | None = None
     patience: int | None = 10
     seed: int = 0
+    schedule: str | None = None
+    augment: bool | None = None
+    label_smoothing: float | None = None
+    weight_decay: float | None = None
 
     def resolved(self, dataset: str, architecture: str) -> TrainConfig:
+        recipe = RECIPES.get(architecture, {})
+
+        def pick(name: str, default: object) -> object:
+            value = getattr(self, name)
+            return value if value is not None else recipe.get(name, default)
+
         epochs = self.epochs or default_epochs(dataset, architecture)
-        optimizer = self.optimizer or ("sgd" if architecture == "cnn9" else "adam")
+        optimizer = pick("optimizer", "adam")
         if optimizer not in ("adam", "sgd"):
             raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
-        lr = self.lr or (1e-2 if optimizer == "sgd" else 1e-3)
-        if epochs < 1 or self.batch_size < 2 or lr <= 0:
+        lr = self.lr or recipe.get("lr") or (1e-2 if optimizer == "sgd" else 1e-3)
+        schedule = pick("schedule", "halving" if optimizer == "sgd" else "constant")
+        if schedule not in SCHEDULES:
+            raise ValueError(
+                f"schedule must be one of {', '.join(SCHEDULES)}; got {schedule!r}"
+            )
+        batch_size = pick("batch_size", 128)
+        smoothing, decay = pick("label_smoothing", 0.0), pick("weight_decay", 0.0)
+        if epochs < 1 or batch_size < 2 or lr <= 0:
             raise ValueError(
                 f"Need epochs ≥ 1, batch_size ≥ 2 and lr > 0; got {epochs}, "
-                f"{self.batch_size}, {lr}"
+                f"{batch_size}, {lr}"
             )
-        return replace(self, epochs=epochs, optimizer=optimizer, lr=lr)
+        if decay and optimizer != "sgd":
+            raise ValueError(
+                f"weight_decay applies to SGD; the optimizer is {optimizer!r}"
+            )
+        if not 0 <= smoothing < 1 or decay < 0:
+            raise ValueError(
+                "Need 0 ≤ label_smoothing < 1 and weight_decay ≥ 0; got "
+                f"{smoothing}, {decay}"
+            )
+        return replace(
+            self,
+            epochs=epochs,
+            batch_size=batch_size,
+            optimizer=optimizer,
+            lr=lr,
+            schedule=schedule,
+            augment=bool(pick("augment", False)),
+            label_smoothing=smoothing,
+            weight_decay=decay,
+        )
+
+
+SCHEDULES = ("constant", "halving", "onecycle")
+
+#: Each architecture's training recipe: what the ``None`` fields of
+#: :class:`TrainConfig` resolve to (the others fall back to the defaults there).
+#: ``airbench``'s fits 2 CPU cores in under an hour; docs/feature_views.md
+#: gives its measured epoch time and the command.
+RECIPES: dict[str, dict] = {
+    "cnn6": {"epochs": 5},
+    "cnn9": {"epochs": 25, "optimizer": "sgd"},
+    "airbench": {
+        "epochs": 24,
+        "batch_size": 512,
+        "optimizer": "sgd",
+        "lr": 0.4,
+        "schedule": "onecycle",
+        "augment": True,
+        "label_smoothing": 0.2,
+        "weight_decay": 5e-4,
+    },
+}
 
 
 def default_epochs(dataset: str, architecture: str) -> int:
-    if architecture == "cnn6":
-        return 5
-    if architecture == "cnn9":
-        return 25
-    return 100 if dataset == "synthetic" else 32
+    if dataset == "synthetic" and architecture not in RECIPES:
+        return 100
+    return RECIPES.get(architecture, {}).get("epochs", 32)
 
 
 def model_inputs(split: Split) -> np.ndarray:
@@ -192,9 +266,10 @@ def train(
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     model = build_model(architecture, **arch_kwargs)
-    opt, schedule = _optimizer(model, cfg)
     Xt = torch.as_tensor(X_tr, dtype=torch.float32)
     yt = torch.as_tensor(ds.train.y, dtype=torch.long)
+    opt, schedule = _optimizer(model, cfg, math.ceil(len(Xt) / cfg.batch_size))
+    augment = _augmenter(ds, cfg) if cfg.augment else None
 
     first = torch.as_tensor(rng.permutation(len(Xt))[: cfg.batch_size])
     _calibrate(model, penalties, Xt[first], yt[first])
@@ -204,8 +279,10 @@ def train(
     for epoch in range(1, cfg.epochs + 1):
         start = time.perf_counter()
         order = torch.as_tensor(rng.permutation(len(Xt)))
-        ce, loss = _train_epoch(model, opt, penalties, Xt, yt, order, cfg, epoch)
-        if schedule is not None:
+        ce, loss = _train_epoch(
+            model, opt, schedule, penalties, Xt, yt, order, cfg, epoch, augment
+        )
+        if schedule is not None and cfg.schedule == "halving":
             schedule.step()
         val_auc, val_acc = auc_and_accuracy(predict_proba(model, X_va), ds.val.y)
         objective = validation_objective(model, X_va, ds.val.y, penalties)
@@ -258,31 +335,100 @@ def _calibrate(
 
 
 def _optimizer(
-    model: nn.Module, cfg: TrainConfig
+    model: nn.Module, cfg: TrainConfig, steps_per_epoch: int
 ) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler | None]:
-    """Adam, or SGD with momentum and the paper's CIFAR schedule (``cfg`` resolved)."""
+    """Adam, or SGD with momentum (Nesterov's under a one-cycle schedule), and
+    the schedule (``cfg`` resolved): the halving one steps every epoch, the
+    one-cycle one every batch."""
     if cfg.optimizer == "sgd":
-        opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=0.9)
+        opt = torch.optim.SGD(
+            model.parameters(),
+            lr=cfg.lr,
+            momentum=0.9,
+            nesterov=cfg.schedule == "onecycle",
+            weight_decay=cfg.weight_decay,
+        )
+    else:
+        opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    if cfg.schedule == "halving":
         # The paper's CIFAR schedule: constant for 10 epochs, then halved each epoch.
-        schedule = torch.optim.lr_scheduler.LambdaLR(
+        return opt, torch.optim.lr_scheduler.LambdaLR(
             opt, lambda e: 0.5 ** max(0, e - 9)
         )
-        return opt, schedule
-    return torch.optim.Adam(model.parameters(), lr=cfg.lr), None
+    if cfg.schedule == "onecycle":
+        return opt, torch.optim.lr_scheduler.OneCycleLR(
+            opt,
+            max_lr=cfg.lr,
+            total_steps=cfg.epochs * steps_per_epoch,
+            pct_start=0.25,
+            # SGD's momentum stays at 0.9; Adam has no momentum to cycle.
+            cycle_momentum=False,
+        )
+    return opt, None
+
+
+def _augmenter(ds: Dataset, cfg: TrainConfig) -> Callable[[torch.Tensor], torch.Tensor]:
+    """Random flips and translations of flat image batches, seeded by ``cfg``."""
+    if ds.train.images is None:
+        raise ValueError(
+            f"augment flips and shifts images; {ds.name!r} has no images. Train "
+            "without it."
+        )
+    shape = ds.train.images.shape[1:]
+    h, w, c = shape if len(shape) == 3 else (*shape, 1)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    return lambda x: augment_images(x, (h, w, c), gen)
+
+
+def augment_images(
+    x: torch.Tensor, shape: tuple[int, int, int], gen: torch.Generator, pad: int = 4
+) -> torch.Tensor:
+    """Each image flipped left–right with probability 1/2 and translated by up to
+    ``pad`` pixels each way (edges reflected).
+
+    Parameters
+    ----------
+    x : tensor of shape (n, H * W * C)
+        Flat images in the datasets' (H, W, C) order.
+    shape : tuple of int
+        ``(H, W, C)``.
+    gen : torch.Generator
+    pad : int
+
+    Returns
+    -------
+    tensor of shape (n, H * W * C)
+    """
+    h, w, c = shape
+    n = len(x)
+    images = x.reshape(n, h, w, c).permute(0, 3, 1, 2)
+    flip = torch.rand(n, generator=gen) < 0.5
+    images = torch.where(flip[:, None, None, None], images.flip(3), images)
+    padded = nn.functional.pad(images, (pad, pad, pad, pad), mode="reflect")
+    dy = torch.randint(0, 2 * pad + 1, (n,), generator=gen)
+    dx = torch.randint(0, 2 * pad + 1, (n,), generator=gen)
+    rows = (dy[:, None] + torch.arange(h))[:, None, :, None]
+    cols = (dx[:, None] + torch.arange(w))[:, None, None, :]
+    shifted = padded[
+        torch.arange(n)[:, None, None, None], torch.arange(c)[:, None, None], rows, cols
+    ]
+    return shifted.permute(0, 2, 3, 1).reshape(n, -1)
 
 
 def _train_epoch(
     model: nn.Module,
     opt: torch.optim.Optimizer,
+    schedule: torch.optim.lr_scheduler.LRScheduler | None,
     penalties: Sequence[Penalty],
     Xt: torch.Tensor,
     yt: torch.Tensor,
     order: torch.Tensor,
     cfg: TrainConfig,
     epoch: int,
+    augment: Callable[[torch.Tensor], torch.Tensor] | None,
 ) -> tuple[float, float]:
     """One pass over the training set in ``order``: a step and the proximal steps
-    per batch.
+    per batch (and a step of a one-cycle schedule).
 
     Returns
     -------
@@ -300,9 +446,12 @@ def _train_epoch(
     for b, idx in enumerate(order.split(cfg.batch_size)):
         if len(idx) < 2:
             continue  # batch norm cannot train on a single example
-        x = Xt[idx].requires_grad_(needs_grad)
+        x = Xt[idx] if augment is None else augment(Xt[idx])
+        x = x.requires_grad_(needs_grad)
         logits = model(x)
-        ce = nn.functional.cross_entropy(logits, yt[idx])
+        ce = nn.functional.cross_entropy(
+            logits, yt[idx], label_smoothing=cfg.label_smoothing
+        )
         terms = [t for p in penalties if (t := p.term(model, x, logits)) is not None]
         loss = ce + sum(terms) if terms else ce
         if not torch.isfinite(loss):
@@ -316,6 +465,8 @@ def _train_epoch(
         opt.step()
         for p in penalties:
             p.prox(model, step_sizes(opt))
+        if schedule is not None and cfg.schedule == "onecycle":
+            schedule.step()  # after the prox steps, which use this step's rate
         sums += (ce.item() * len(idx), loss.item() * len(idx))
     return sums[0] / len(Xt), sums[1] / len(Xt)
 

@@ -195,3 +195,9 @@ MISCLASSIFICATIONS_SPLIT = "misclassifications.split"
 MISCLASSIFICATIONS_INDEX = "misclassifications.index"
 MISCLASSIFICATIONS_PICK = "misclassifications.pick"
 DOWNLOAD_DEBUG = "debug.download"  # + "." + what
+# Feature views page (image layers).
+VIEWS_LAYER = "views.layer"
+VIEWS_FEATURE = "views.feature"  # per layer
+VIEWS_TOP = "views.top_images"
+VIEWS_COMPUTE = "views.compute"  # λ sweep: compute the top features' views
+DOWNLOAD_VIEWS = "views.download"  # + "." + what

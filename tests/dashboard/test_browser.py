@@ -197,6 +197,7 @@ NAVIGATION = [
     "Weights",
     "λ sweep",
     "Word clouds",
+    "Feature views",
     "Counterfactuals",
     "Bias probe",
     "Misclassifications",

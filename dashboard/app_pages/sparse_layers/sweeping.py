@@ -1,5 +1,5 @@
 """The λ sweep page's sections: computing a path, choosing a λ by size, and
-the top-feature table with what each text feature means."""
+the top-feature table with what each text or image feature means."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ from core.sparse_layers.debugging.lime_clouds import (
     cached_corpora,
 )
 from core.sparse_layers.debugging.workbench import workbench
+from core.sparse_layers.deep_features import FINETUNED, MINILM, is_sentence_encoder
+from core.sparse_layers.encoders import list_encoders
+from core.sparse_layers.feature_views.source import is_image_layer
 from core.sparse_layers.glm.selection import (
     features_per_class,
     select_by_size,
@@ -23,6 +26,7 @@ from core.sparse_layers.sparse_layer import (
     compute_sparse_layer,
     list_layers,
 )
+from dashboard.app_pages.sparse_layers import viewing
 from dashboard.common import loaders, markdown, sidebar, state
 
 CLOUDS_PAGE = "app_pages/sparse_layers/word_clouds.py"
@@ -42,16 +46,21 @@ def compute_form(dataset: str) -> None:
     """The form that computes a path on ``dataset``'s features (then reruns)."""
     with st.expander(f"Compute a path on {markdown.escape(dataset)}'s deep features"):
         ds = loaders.require_dataset(dataset)
-        options = (["minilm"] if ds.train.texts is not None else []) + (
-            ["raw"] if ds.train.X is not None else []
-        )
+        text = ds.train.texts is not None
+        options = (
+            [f"{FINETUNED}{e}" for e in loaders.guarded(list_encoders)] + [MINILM]
+            if text
+            else []
+        ) + (["raw"] if ds.train.X is not None else [])
         options += [f"penultimate:{m}" for m in sidebar.chosen_models(dataset)]
         with st.form(state.SWEEP_COMPUTE):
             features = st.selectbox(
                 "Features",
                 options,
                 key=state.for_dataset(state.SWEEP_FEATURES, dataset),
-                help="minilm: sentence embeddings (text datasets); raw: the dataset's own "
+                help="finetuned:<encoder>: a MiniLM fine-tuned on a task (`python -m "
+                "core finetune-encoder`); minilm: frozen sentence embeddings (text "
+                "datasets); raw: the dataset's own "
                 "features (e.g. deep features you registered); penultimate: the last "
                 "hidden layer of a stored model.",
             )
@@ -120,16 +129,16 @@ def top_features_table(
     layer: SparseLayer, name: str, index: int, output: int
 ) -> pd.DataFrame:
     """The top features of one output at λ[index], with their meanings for a
-    text layer (a selected row opens the feature's word clouds); returns the
-    table shown."""
+    text layer (a selected row opens the feature's word clouds) or an image
+    layer (its views); returns the table shown."""
     top_n = st.slider("Show", 5, 50, 10, key=state.SWEEP_TOP)
     top = top_weighted_features(layer.path, index, output, top_n)
     notes = [
         "*entry*: the λ index at which the feature first became non-zero for this "
         "class (smaller = earlier = more important for the path)."
     ]
-    # Text features have a view of their own (their word clouds); others not yet.
-    text = layer.features == "minilm"
+    # Text features have a view of their own (their word clouds).
+    text = is_sentence_encoder(layer.features)
     if text:
         folder = list_layers()[name]
         on_disk = tuple(e["file"] for e in cached_corpora())
@@ -141,7 +150,7 @@ def top_features_table(
         else:
             if stored is None:
                 # Not escaped: a code span shows backslashes, and a text layer's
-                # name is a dataset name ([a-z0-9_-]) and "-minilm".
+                # name is a dataset name ([a-z0-9_-]) and its features'.
                 notes.append(
                     f"No clouds cached — `python -m core word-clouds --layer {name}` "
                     "computes what each feature means."
@@ -156,18 +165,53 @@ def top_features_table(
                     f"words seen at least {clouds.min_count} times)."
                 )
         notes.append("Select a row to open the feature on the Word clouds page.")
+    # Image features show their top images and visualisation.
+    image = is_image_layer(layer)
+    if image:
+        top = _image_meanings(layer, name, top, notes)
     chosen = st.dataframe(
         top,
         hide_index=True,
         key=state.SWEEP_TOP_TABLE,
-        on_select="rerun" if text else "ignore",
+        on_select="rerun" if text or image else "ignore",
         selection_mode="single-row",
+        column_config=(
+            {"meaning": st.column_config.ImageColumn("meaning", width="large")}
+            if image
+            else None
+        ),
+        row_height=64 if image else None,
     )
     st.caption(" ".join(notes))
-    if text and chosen.selection.rows:
+    if (text or image) and chosen.selection.rows:
         feature = int(top.feature.iloc[chosen.selection.rows[0]])
         st.switch_page(
-            CLOUDS_PAGE,
+            CLOUDS_PAGE if text else viewing.FEATURE_VIEWS_PAGE,
             query_params={state.Q_LAYER: name, state.Q_FEATURE: str(feature)},
         )
+    return top
+
+
+def _image_meanings(
+    layer: SparseLayer, name: str, top: pd.DataFrame, notes: list[str]
+) -> pd.DataFrame:
+    """``top`` with a *meaning* column: each image feature's top test images and
+    its visualisation, for the features whose views are on disk (a button
+    computes the others); appends what it shows to ``notes``."""
+    src = viewing.source_or_warning(name, layer)
+    if src is None:
+        return top
+    features = [int(f) for f in top.feature]
+    found = viewing.top_feature_views(name, src, features)
+    top = top.assign(
+        meaning=[
+            viewing.thumbnail_url(found[f]) if f in found else None for f in features
+        ]
+    )
+    notes.append(
+        "*meaning*: the feature's four top test images, then its visualisation "
+        f"({len(found)} of {len(features)} computed"
+        + ("" if len(found) == len(features) else "; the button computes the rest")
+        + "). Select a row to open the feature on the Feature views page."
+    )
     return top

@@ -1,7 +1,8 @@
 """Where embarrassingly parallel work runs: in this process, or on Ray.
 
 A sweep (the models of a Table 1 grid, the sentence shards of a word-cloud
-corpus) is a list of :class:`Task` objects, each a pure function of its
+corpus, the example shards of a saliency comparison, the layers of a
+dataset × features × α grid) is a list of :class:`Task` objects, each a pure function of its
 arguments, seeds included, so the same tasks give the same results whichever
 executor runs them. :func:`open_executor` picks the executor:
 

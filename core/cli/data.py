@@ -181,6 +181,8 @@ def cmd_add_features(args: argparse.Namespace) -> int:
     """``add-features``: register precomputed deep features."""
     from core.data.user import add_features
 
+    if args.memory_map:
+        return _add_mapped(args)
     bar, progress = _percent_bar(args.name)
     with bar:
         registered = add_features(
@@ -196,6 +198,35 @@ def cmd_add_features(args: argparse.Namespace) -> int:
             progress=progress,
         )
     return _print_registered(registered, args.json)
+
+
+def _add_mapped(args: argparse.Namespace) -> int:
+    """``add-features --memory-map``: register a ``.npy`` matrix without
+    loading it."""
+    from core.data.user.mapped import add_mapped_features
+    from core.sparse_layers.glm.design import parse_memory
+
+    if args.labels is None:
+        raise ValueError("--memory-map needs --labels (one label per row)")
+    m = add_mapped_features(
+        args.path,
+        name=args.name,
+        labels_source=args.labels,
+        split_source=args.split,
+        feature_names=args.feature_names,
+        float16=args.float16,
+        max_memory=parse_memory(args.max_memory),
+        replace=args.replace,
+    )
+    sizes = ", ".join(f"{s} {len(y):,}" for s, y in m.y.items())
+    dtype = m.X["train"].dtype
+    print(f"registered memory-mapped features {m.name} in {m.folder} ({dtype})")
+    print(
+        f"{len(m.feature_names):,} features; splits: {sizes}; classes: "
+        f"{', '.join(m.class_names)}; fit with `python -m core sparse-layer "
+        f"--dataset {m.name} --features raw --max-memory 2GB`"
+    )
+    return 0
 
 
 def cmd_add_mimic(args: argparse.Namespace) -> int:
@@ -340,6 +371,25 @@ def _add_features_command(sub) -> None:
     p.add_argument("--id", help="ID column of a .parquet/.csv matrix")
     p.add_argument(
         "--scaling", choices=["zscore", "robust", "identity"], default="zscore"
+    )
+    g = p.add_argument_group(
+        "larger than memory (a .npy matrix, never loaded; docs/scaling.md)"
+    )
+    g.add_argument(
+        "--memory-map",
+        action="store_true",
+        help="register the .npy matrix memory-mapped: each split's rows are "
+        "copied in blocks, for sparse-layer --max-memory",
+    )
+    g.add_argument(
+        "--split", type=Path, help="a .npy of 'train'/'val'/'test', one per row"
+    )
+    g.add_argument("--float16", action="store_true", help="store the splits as float16")
+    g.add_argument(
+        "--max-memory",
+        default="1GB",
+        metavar="SIZE",
+        help="memory the copy may use (default: 1GB)",
     )
     _add_registration_options(p)
     p.set_defaults(func=cmd_add_features)

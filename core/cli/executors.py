@@ -1,5 +1,6 @@
-"""The options of the commands that fan out (``table1``, ``word-clouds``):
-where their tasks run (:func:`core.executor.open_executor`)."""
+"""The options of the commands that fan out (``table1``, ``table1-select``,
+``word-clouds``, ``saliency-compare``, ``sparse-layer``): where their tasks run
+(:func:`core.executor.open_executor`)."""
 
 from __future__ import annotations
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from core.cli.executors import add_executor_options, executor_for
+
 
 def cmd_hessian_study(args: argparse.Namespace) -> int:
     """``hessian-study``: how close to rank one the input Hessian is."""
@@ -44,37 +46,54 @@ def cmd_hessian_study(args: argparse.Namespace) -> int:
 
 
 def cmd_saliency_compare(args: argparse.Namespace) -> int:
-    """``saliency-compare``: deletion, insertion and rate-distortion areas."""
-    import torch
-
+    """``saliency-compare``: deletion, insertion and rate-distortion areas, one
+    task per method and shard of examples."""
     from core.data import load_dataset
     from core.saliency import lab, method_names
     from core.training.store import load_model
 
-    torch.set_num_threads(args.threads)
     model, card = load_model(args.model)
     ds = load_dataset(card.dataset, args.data_dir)
     x = lab.inputs(ds, "test", list(range(min(args.examples, len(ds.test)))))
     methods = method_names() if args.methods == ["all"] else args.methods
     rde = {"n_iter": args.rde_iterations} if args.rde_iterations else {}
     overrides = {m: rde for m in ("RC-RDE", "MR-RDE", "Ord-RDE")}
-    bar = tqdm(total=len(methods), desc="methods", unit="method")
-    with bar:
-        table, areas, _ = lab.compare(
-            model,
-            x,
-            methods,
-            overrides=overrides,
-            progress=lambda name: (bar.set_postfix_str(name), bar.update(0)),
-        )
-        bar.update(len(methods))
     out = Path(args.out)
+    results_dir = out / f"{args.model}.tasks"
+    with executor_for(args) as executor:
+        bar = tqdm(
+            desc=f"saliency-compare ({executor.name}, workers: {executor.workers})",
+            unit="task",
+        )
+
+        def progress(done: int, total: int) -> None:
+            bar.total, bar.n = total, done
+            bar.refresh()
+
+        with bar:
+            table, areas, _ = lab.compare(
+                model,
+                x,
+                methods,
+                overrides=overrides,
+                shard_size=lab.SHARD_SIZE
+                if args.shard_size is None
+                else args.shard_size,
+                executor=executor,
+                results_dir=results_dir,
+                resume=args.resume,
+                threads=args.threads,
+                progress=progress,
+            )
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / f"{args.model}-curves.csv", index=False)
     areas.to_csv(out / f"{args.model}-areas.csv", index=False)
     print(f"{args.model} on {len(x)} {card.dataset} test examples")
     print(areas.to_string(index=False, float_format="{:.4g}".format))
-    print(f"wrote {out / (args.model + '-areas.csv')} and the curves beside it")
+    print(
+        f"wrote {out / (args.model + '-areas.csv')} and the curves beside it "
+        f"(each task's result in {results_dir})"
+    )
     return 0
 
 
@@ -111,6 +130,26 @@ def add_commands(sub) -> None:
     p.add_argument(
         "--rde-iterations", type=int, help="Frank–Wolfe iterations (default 300/100)"
     )
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--out", default="saliency-compare", help="folder for the CSVs")
+    p.add_argument(
+        "--shard-size",
+        type=int,
+        metavar="N",
+        # The number is core.saliency.lab.SHARD_SIZE (not imported here: it
+        # brings torch into every command's start).
+        help="examples per task (default: 10); a method on a shard is one task",
+    )
+    p.add_argument("--threads", type=int, default=1, help="torch threads per task")
+    p.add_argument(
+        "--out",
+        default="saliency-compare",
+        help="folder for the CSVs; each finished task is kept in <model>.tasks/ "
+        "inside it",
+    )
+    p.add_argument(
+        "--resume",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="keep the tasks already in <model>.tasks/ (default) or run all",
+    )
+    add_executor_options(p)
     p.set_defaults(func=cmd_saliency_compare)

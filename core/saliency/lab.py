@@ -6,19 +6,27 @@ and renders.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 from torch import nn
 
+from core.atomic import atomic_path
 from core.data import Dataset
 from core.data.builtin.images import pixels
+from core.executor import Executor, Task
 from core.saliency.evaluation import area_under, curves, visual_normalise
 from core.saliency.protocol import get_method
+from core.threads import torch_threads
 from core.training.train import model_inputs
 
 #: The architecture the CLI hint suggests per image dataset.
@@ -136,6 +144,99 @@ def defaults_for(name: str, n_features: int) -> dict[str, object]:
     return out
 
 
+#: Examples per task when :func:`compare` fans out: the shards are fixed by
+#: this size, never by the number of workers, so every executor runs the same
+#: computations (methods that draw noise for a whole batch at once draw it per
+#: shard).
+SHARD_SIZE = 10
+
+
+def compare_shard(
+    model: nn.Module,
+    x: torch.Tensor,
+    name: str,
+    params: dict,
+    start: int,
+    n_steps: int = 20,
+    seed: int = 0,
+    threads: int | None = None,
+) -> dict:
+    """One method on one shard of examples: its curves and its seconds (a task
+    of :func:`compare`, a pure function of its arguments).
+
+    The method's ``seed`` (when it has one) and the curves' seed are offset by
+    ``start``, so that per-example draws (the curves' noise and tie-breaking,
+    the rate–distortion methods' noise) are those example ``start + i`` gets in
+    one unsharded run.
+
+    Parameters
+    ----------
+    x : tensor of shape (n, ...)
+        Examples ``start``, …, ``start + n - 1``.
+    params : dict
+        The method's parameters.
+    threads : int, optional
+        Torch threads for the task (None: leave them as they are).
+
+    Returns
+    -------
+    dict
+        ``curves``: the columns ``example, curve, fraction, value`` of
+        :func:`core.saliency.evaluation.curves` as lists, examples numbered
+        from ``start``; ``seconds``: the method's wall time on the shard.
+    """
+    if "seed" in params:
+        params = params | {"seed": int(params["seed"]) + start}
+    with torch_threads(threads):
+        begin = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            maps = {name: get_method(name).build(model, **params).attribute(x)}
+        seconds = time.perf_counter() - begin
+        table = curves(model, x, maps, n_steps=n_steps, seed=seed + start)
+    return {
+        "curves": {
+            "example": (table["example"] + start).tolist(),
+            "curve": table["curve"].tolist(),
+            "fraction": table["fraction"].tolist(),
+            "value": table["value"].tolist(),
+        },
+        "seconds": seconds,
+    }
+
+
+def _digest(*tensors: torch.Tensor) -> str:
+    h = hashlib.sha256()
+    for t in tensors:
+        h.update(str(tuple(t.shape)).encode())
+        h.update(t.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def _task_key(name: str, start: int, stop: int) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+    return f"{slug}-{start:05d}-{stop:05d}"
+
+
+def _read_shard(path: Path, spec: dict) -> dict | None:
+    """A finished task's result, or None when missing, damaged (with a
+    warning) or computed with other settings."""
+    try:
+        stored = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        warnings.warn(
+            f"Ignoring the damaged saliency-compare result {path} ({exc}); the "
+            "task runs again.",
+            stacklevel=3,
+        )
+        return None
+    if not isinstance(stored, dict) or stored.get("spec") != spec:
+        return None
+    return {"curves": stored["curves"], "seconds": stored["seconds"]}
+
+
 def compare(
     model: nn.Module,
     x: torch.Tensor,
@@ -144,17 +245,37 @@ def compare(
     overrides: dict[str, dict] | None = None,
     n_steps: int = 20,
     seed: int = 0,
-    progress=None,
+    shard_size: int = SHARD_SIZE,
+    executor: Executor | None = None,
+    results_dir: Path | None = None,
+    resume: bool = True,
+    threads: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
     """Every method on the same examples: curves, their areas, seconds per example.
 
+    Each method on each shard of ``shard_size`` examples is one task
+    (:func:`compare_shard`) run on ``executor``; the same shards give the same
+    numbers whichever executor runs them.
+
     Parameters
     ----------
+    x : tensor of shape (n, ...)
     methods : list of str
         Registered method names; each runs with :func:`defaults_for` updated
         by ``overrides[name]``.
+    shard_size : int
+        Examples per task.
+    executor : Executor, optional
+        Where the tasks run (default: in this process).
+    results_dir : Path, optional
+        Each finished task's result is written here atomically as it finishes;
+        with ``resume``, results already there for the same model, inputs and
+        settings are kept and only the missing tasks run.
+    threads : int, optional
+        Torch threads of each task.
     progress : callable, optional
-        ``progress(name)`` before each method.
+        ``progress(done, total)`` over tasks, resumed ones counted as done.
 
     Returns
     -------
@@ -164,19 +285,64 @@ def compare(
         As :func:`core.saliency.evaluation.area_under`, plus ``seconds``.
     seconds : dict of str to float
         Wall time per example of each method.
+
+    Raises
+    ------
+    core.executor.TasksFailedError
+        Some tasks raised on every attempt (the others are written first).
     """
-    d = int(np.prod(x.shape[1:]))
-    maps, seconds = {}, {}
+    if shard_size < 1:
+        raise ValueError(f"shard_size must be at least 1, got {shard_size}")
+    n, d = len(x), int(np.prod(x.shape[1:]))
+    model_digest = _digest(*model.state_dict().values())
+    params = {
+        name: defaults_for(name, d) | (overrides or {}).get(name, {})
+        for name in methods
+    }
+    shards = [(s, min(n, s + shard_size)) for s in range(0, n, shard_size)]
+    specs, args = {}, {}
     for name in methods:
+        for start, stop in shards:
+            key = _task_key(name, start, stop)
+            specs[key] = json.loads(
+                json.dumps(
+                    {
+                        "method": name,
+                        "params": params[name],
+                        "examples": [start, stop],
+                        "n_steps": n_steps,
+                        "seed": seed,
+                        "model": model_digest,
+                        "inputs": _digest(x[start:stop]),
+                    }
+                )
+            )
+            args[key] = (x[start:stop], name, params[name], start, n_steps, seed)
+    results: dict[str, dict] = {}
+    if results_dir is not None and resume:
+        for key, spec in specs.items():
+            found = _read_shard(results_dir / f"{key}.json", spec)
+            if found is not None:
+                results[key] = found
+    tasks = [Task(key, (*a, threads)) for key, a in args.items() if key not in results]
+    if progress is not None:
+        progress(len(results), len(specs))
+    for task, result in (executor or Executor()).imap(compare_shard, tasks, (model,)):
+        if results_dir is not None:
+            # json writes floats by repr: a resumed run reads the same numbers.
+            with atomic_path(results_dir / f"{task.key}.json") as tmp:
+                tmp.write_text(json.dumps({"spec": specs[task.key], **result}))
+        results[task.key] = result
         if progress is not None:
-            progress(name)
-        params = defaults_for(name, d) | (overrides or {}).get(name, {})
-        start = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            maps[name] = get_method(name).build(model, **params).attribute(x)
-        seconds[name] = (time.perf_counter() - start) / len(x)
-    table = curves(model, x, maps, n_steps=n_steps, seed=seed)
+            progress(len(results), len(specs))
+    parts, seconds = [], {}
+    for name in methods:
+        keys = [_task_key(name, start, stop) for start, stop in shards]
+        parts += [pd.DataFrame(results[k]["curves"]).assign(method=name) for k in keys]
+        seconds[name] = sum(results[k]["seconds"] for k in keys) / n
+    table = pd.concat(parts, ignore_index=True)[
+        ["method", "example", "curve", "fraction", "value"]
+    ]
     areas = area_under(table)
     areas["seconds"] = areas["method"].map(seconds)
     return table, areas, seconds

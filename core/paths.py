@@ -14,6 +14,9 @@ Three folders, each overridable by an environment variable:
 ``SPARSELENS_LAYERS``
     sparse decision layers (elastic-net paths on deep features) the user
     computed (default ``$XDG_DATA_HOME/sparselens/sparse_layers``).
+``SPARSELENS_ENCODERS``
+    fine-tuned sentence encoders (``python -m core finetune-encoder``)
+    (default ``$XDG_DATA_HOME/sparselens/encoders``).
 ``SPARSELENS_USER_DATA``
     datasets the user registered from their own files (``python -m core
     add-data`` or the dashboard's Add data page), one folder each, already
@@ -33,6 +36,7 @@ CACHE_ENV = "SPARSELENS_CACHE"
 MODELS_ENV = "SPARSELENS_MODELS"
 USER_DATA_ENV = "SPARSELENS_USER_DATA"
 LAYERS_ENV = "SPARSELENS_LAYERS"
+ENCODERS_ENV = "SPARSELENS_ENCODERS"
 
 #: Shipped pretrained models (read-only, part of the repository).
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
@@ -75,6 +79,14 @@ def layers_dir() -> Path:
     if env:
         return Path(env).expanduser()
     return _xdg("XDG_DATA_HOME", ".local/share") / "sparselens" / "sparse_layers"
+
+
+def encoders_dir() -> Path:
+    """The folder fine-tuned sentence encoders are stored in."""
+    env = os.environ.get(ENCODERS_ENV)
+    if env:
+        return Path(env).expanduser()
+    return _xdg("XDG_DATA_HOME", ".local/share") / "sparselens" / "encoders"
 
 
 def user_data_dir() -> Path:

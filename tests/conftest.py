@@ -19,9 +19,12 @@ os.environ.setdefault("SPARSELENS_CACHE", str(ROOT / ".cache" / "parsed"))
 @pytest.fixture(autouse=True)
 def _isolated_model_store(tmp_path_factory, monkeypatch):
     """Every test gets an empty user model store, no shipped models, no shipped
-    sparse layers and no shipped word clouds, of its own.
+    sparse layers and no shipped word clouds, of its own, and an empty store
+    of fine-tuned encoders.
 
-    Tests of the shipped models read ``assets/models`` explicitly.
+    Tests of the shipped models read ``assets/models`` explicitly. The shipped
+    encoders stay visible: only a layer on their features reads them, and the
+    shipped layers are hidden unless a test opts in.
     """
     import core.sparse_layers.debugging.lime_clouds
     import core.sparse_layers.sparse_layer
@@ -42,6 +45,7 @@ def _isolated_model_store(tmp_path_factory, monkeypatch):
         "SHIPPED_DIR",
         tmp_path_factory.mktemp("shipped_clouds"),
     )
+    monkeypatch.setenv("SPARSELENS_ENCODERS", str(tmp_path_factory.mktemp("encoders")))
 
 
 @pytest.fixture(autouse=True)

@@ -2,8 +2,8 @@
 
 Each area's module (:mod:`core.cli.data`, :mod:`core.cli.training`,
 :mod:`core.cli.neural_lasso`, :mod:`core.cli.sparse_layers`,
-:mod:`core.cli.saliency`) registers its subcommands; each subcommand is a small
-function taking the parsed arguments. Long work shows a tqdm progress bar on
+:mod:`core.cli.feature_views`, :mod:`core.cli.saliency`) registers its
+subcommands; each subcommand is a small function taking the parsed arguments. Long work shows a tqdm progress bar on
 stderr so ``--json`` output stays clean on stdout, and heavy libraries (torch,
 pandas) are imported inside the commands so that ``--help`` starts fast.
 """
@@ -15,7 +15,14 @@ import sys
 from collections.abc import Sequence
 
 from core import __version__
-from core.cli import data, neural_lasso, saliency, sparse_layers, training
+from core.cli import (
+    data,
+    feature_views,
+    neural_lasso,
+    saliency,
+    sparse_layers,
+    training,
+)
 from core.errors import SparseLensError
 
 
@@ -39,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="data home with raw dataset files (default: $SPARSELENS_DATA or the user cache)",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for area in (data, training, neural_lasso, sparse_layers, saliency):
+    for area in (data, training, neural_lasso, sparse_layers, feature_views, saliency):
         area.add_commands(sub)
     return parser
 

@@ -5,6 +5,7 @@ deep features, then debug through it with ``word-clouds``, ``counterfactuals``,
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -31,24 +32,77 @@ def _counter_bar(desc: str, unit: str, total: int = 1):
 
 
 def cmd_sparse_layer(args: argparse.Namespace) -> int:
-    """``sparse-layer``: fit, select and store a sparse decision layer."""
-    from core.sparse_layers.sparse_layer import compute_sparse_layer
+    """``sparse-layer``: fit, select and store a sparse decision layer for
+    every dataset × features × α, one task each."""
+    from core.sparse_layers.layer_grid import fit_layers, layer_jobs
 
-    enc, encoded = _counter_bar("features", "text")
-    fit, fitted = _counter_bar("path", "λ", total=args.n_lambdas)
-    with enc, fit:
-        layer, _ = compute_sparse_layer(
-            args.dataset,
-            args.features,
-            alpha=args.alpha,
-            n_lambdas=args.n_lambdas,
-            eps=args.eps,
-            tol=args.tol,
-            tolerance=args.tolerance,
-            progress_features=encoded,
-            progress=fitted,
+    jobs = layer_jobs(args.dataset, args.features, args.alpha)
+    with executor_for(args) as executor:
+        layers, update = _counter_bar(
+            f"sparse layers ({executor.name}, workers: {executor.workers})",
+            "layer",
+            total=len(jobs),
         )
-    _print_layer(layer)
+        enc, encoded = _counter_bar("features", "text")
+        fit, fitted = _counter_bar("path", "λ", total=args.n_lambdas)
+        with layers, enc, fit:
+            fitted_layers = fit_layers(
+                jobs,
+                n_lambdas=args.n_lambdas,
+                eps=args.eps,
+                tol=args.tol,
+                stop=args.stop,
+                tolerance=args.tolerance,
+                max_memory=args.max_memory,
+                executor=executor,
+                resume=args.resume,
+                progress=update,
+                progress_features=encoded,
+                progress_path=fitted,
+            )
+    for layer, kept in fitted_layers:
+        if kept:
+            print(
+                f"{layer.name}: kept the stored layer (same settings; "
+                "--no-resume fits it again)"
+            )
+        _print_layer(layer)
+    return 0
+
+
+def cmd_finetune_encoder(args: argparse.Namespace) -> int:
+    """``finetune-encoder``: fine-tune MiniLM with a head on a text dataset."""
+    from core.sparse_layers.encoders import Recipe, finetune_encoder
+    from core.threads import torch_threads
+
+    given = {f.name: getattr(args, f.name, None) for f in dataclasses.fields(Recipe)}
+    recipe = Recipe(**{k: v for k, v in given.items() if v is not None})
+    bar, update = _counter_bar(f"fine-tuning on {args.dataset}", "step")
+    with bar, torch_threads(args.threads):
+        card, folder = finetune_encoder(
+            args.dataset,
+            name=args.name,
+            out=Path(args.out) if args.out else None,
+            recipe=recipe,
+            progress=update,
+        )
+    for row in card.history:
+        train = (
+            "" if row["train_loss"] is None else f"train loss {row['train_loss']:.4f} "
+        )
+        print(
+            f"epoch {row['epoch']}: {train}val loss {row['val_loss']:.4f} "
+            f"val accuracy {row['val_accuracy']:.4f}"
+        )
+    print(
+        f"{card.name}: layers {card.layers_tuned} tuned, best epoch {card.best_epoch} "
+        f"of {card.epochs_run}; stored float16: val accuracy {card.val_accuracy:.4f}, "
+        f"test accuracy {card.test_accuracy:.4f}; {card.seconds:.0f} s"
+    )
+    print(
+        f"wrote {folder} ({card.weights_bytes / 1e6:.1f} MB); its features are "
+        f"finetuned:{card.name}"
+    )
     return 0
 
 
@@ -61,7 +115,8 @@ def _print_layer(layer) -> None:
     d = path.diagnostics
     print(
         f"{layer.name}: {len(path)} λ in {d['seconds'].sum():.1f} s, "
-        f"{int(d['epochs'].sum())} epochs, largest relative gap {np.nanmax(d['gap']):.1e}"
+        f"{int(d['epochs'].sum())} epochs, largest relative gap {np.nanmax(d['gap']):.1e}, "
+        f"KKT violation {np.nanmax(summary['kkt']):.1e} (stop: {path.stop})"
     )
     print(
         f"selected λ[{i}] = {path.lambdas[i]:.4g}: {int(path.active_features[i])} of "
@@ -374,6 +429,7 @@ def add_commands(sub) -> None:
     """Register ``sparse-layer``, ``word-clouds``, ``counterfactuals``,
     ``bias-probe`` and ``errors`` on the ``sub`` subparsers."""
     _add_sparse_layer_command(sub)
+    _add_finetune_command(sub)
 
     p = sub.add_parser(
         "word-clouds",
@@ -436,25 +492,94 @@ def _add_sparse_layer_command(sub) -> None:
         "sparse-layer",
         help="fit an elastic-net path on deep features; store it with the selected "
         "sparse layer and a dense layer",
+        description="Fits one layer for every dataset × features × alpha given, "
+        "each a task (in this process, or on Ray) stored as it finishes; with "
+        "several alphas each layer's name ends in -alpha<α>.",
     )
-    p.add_argument("--dataset", required=True)
+    p.add_argument("--dataset", nargs="+", required=True, metavar="D")
     p.add_argument(
         "--features",
-        default="minilm",
-        help="minilm (text datasets), raw (the dataset's own features, e.g. "
+        nargs="+",
+        default=["minilm"],
+        metavar="F",
+        help="finetuned:<encoder> (a MiniLM fine-tuned with finetune-encoder) or "
+        "minilm (frozen; text datasets), raw (the dataset's own features, e.g. "
         "registered deep features) or penultimate:<model id>",
     )
-    p.add_argument("--alpha", type=float, default=0.99, help="L1 share of the penalty")
+    p.add_argument(
+        "--alpha",
+        type=float,
+        nargs="+",
+        default=[0.99],
+        metavar="A",
+        help="L1 share of the penalty (several: one layer each)",
+    )
     p.add_argument("--n-lambdas", type=int, default=100)
     p.add_argument("--eps", type=float, default=1e-3, help="λ_min / λ_max")
-    p.add_argument("--tol", type=float, default=1e-4, help="relative duality gap")
+    p.add_argument(
+        "--tol",
+        type=float,
+        default=1e-4,
+        help="the stop's tolerance: KKT violation relative to λ_max·α (--stop kkt) "
+        "or relative duality gap (--stop duality_gap)",
+    )
+    p.add_argument(
+        "--stop",
+        choices=("kkt", "duality_gap"),
+        default="kkt",
+        help="when a λ is solved: KKT violation (default, as glmnet/skglm) or the "
+        "stricter duality-gap certificate",
+    )
     p.add_argument(
         "--tolerance",
         type=float,
         default=0.05,
         help="selection: sparsest λ within this validation accuracy of the best",
     )
+    p.add_argument(
+        "--max-memory",
+        metavar="SIZE",
+        help="stream a memory-mapped feature set (add-features --memory-map) "
+        "within SIZE, e.g. 2GB: the fit and every score read the rows in blocks",
+    )
+    p.add_argument(
+        "--resume",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="keep a layer already stored with the same settings (default) or "
+        "fit it again",
+    )
+    add_executor_options(p)
     p.set_defaults(func=cmd_sparse_layer)
+
+
+def _add_finetune_command(sub) -> None:
+    p = sub.add_parser(
+        "finetune-encoder",
+        help="fine-tune MiniLM with a classification head on a text dataset "
+        "(early stopping on validation); its features are finetuned:<name>",
+    )
+    p.add_argument("--dataset", required=True, help="a text dataset: sst2, mr, toxic")
+    p.add_argument("--name", help="the encoder's name (default: the dataset's)")
+    p.add_argument(
+        "--out", help="store folder (default: $SPARSELENS_ENCODERS or the user's)"
+    )
+    p.add_argument("--threads", type=int, help="torch threads (default: all cores)")
+    # The recipe's defaults live in core.sparse_layers.encoders.Recipe (an
+    # option left out keeps it); importing it here would load torch for --help.
+    recipe = p.add_argument_group("recipe (default: the Recipe defaults in brackets)")
+    for flag, kind, text in (
+        ("--layers", int, "top transformer layers tuned [6]"),
+        ("--epochs", int, "most epochs [3]"),
+        ("--patience", int, "epochs without a better validation accuracy [1]"),
+        ("--batch-size", int, "[32]"),
+        ("--lr", float, "peak AdamW learning rate [1e-4]"),
+        ("--warmup", float, "share of the steps warming up, then linear decay [0.1]"),
+        ("--max-length", int, "tokens kept per text [64]"),
+        ("--seed", int, "[0]"),
+    ):
+        recipe.add_argument(flag, type=kind, help=text)
+    p.set_defaults(func=cmd_finetune_encoder)
 
 
 def _add_layer_options(p: argparse.ArgumentParser, *, clouds: bool = True) -> None:

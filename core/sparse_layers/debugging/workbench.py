@@ -28,6 +28,7 @@ from core.sparse_layers.debugging.lime_clouds import (
     stored_corpus,
     word_clouds,
 )
+from core.sparse_layers.deep_features import is_sentence_encoder
 from core.sparse_layers.sparse_layer import SparseLayer, class_names, load_layer
 
 SPLITS = ("train", "val", "test")
@@ -55,7 +56,8 @@ class Workbench:
 
     @property
     def is_text(self) -> bool:
-        return self.stored.features == "minilm"
+        """Whether the layer sits on a sentence encoder's features."""
+        return is_sentence_encoder(self.stored.features)
 
     def encoder(self) -> tuple[Encoder, str]:
         """The text encoder and its id (ValueError for non-text features)."""

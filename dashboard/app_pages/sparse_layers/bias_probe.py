@@ -24,7 +24,7 @@ st.caption(
     "sentences both layers get right."
 )
 
-wb = debugging.pick_layer("bias", text_only=True, prefer="toxic-minilm")
+wb = debugging.pick_layer("bias", text_only=True, prefer="toxic-finetuned-toxic")
 encoder, _ = loaders.guarded(wb.encoder)
 
 st.subheader("Identity words in the sparse layer's clouds")

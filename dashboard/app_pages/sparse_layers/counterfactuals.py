@@ -26,7 +26,7 @@ st.caption(
     f"the dense layer's {PAPER_FLIP_RATES['dense']:.1%}."
 )
 
-wb = debugging.pick_layer("cf", text_only=True, prefer="sst2-minilm")
+wb = debugging.pick_layer("cf", text_only=True, prefer="sst2-finetuned-sst2")
 # Algorithm 3 draws its candidates from every word of the clouds, as the
 # paper does and as `python -m core counterfactuals` (the README's rates) does.
 corpus, clouds = debugging.pick_clouds(wb, "cf", min_count=1)

@@ -22,6 +22,7 @@ from core.sparse_layers.debugging.lime_clouds import (
     WordClouds,
 )
 from core.sparse_layers.debugging.workbench import Workbench, workbench
+from core.sparse_layers.deep_features import is_sentence_encoder
 from core.sparse_layers.sparse_layer import SparseLayer, list_layers
 from dashboard.common import downloads, links, loaders, state
 
@@ -45,12 +46,17 @@ def pick_layer(page: str, *, text_only: bool, prefer: str | None = None) -> Work
     page stops with what to do when there is none."""
     layers = loaders.guarded(list_layers)
     if text_only:
-        layers = {n: f for n, f in layers.items() if _features_of(f) == "minilm"}
+        layers = {
+            n: f
+            for n, f in layers.items()
+            if is_sentence_encoder(_features_of(f) or "")
+        }
     if not layers:
-        what = "on MiniLM sentence features " if text_only else ""
+        what = "on sentence-encoder features " if text_only else ""
         st.info(
             f"No sparse layer {what}is stored. Compute one on the λ sweep page or "
-            "with `python -m core sparse-layer --dataset sst2 --features minilm`."
+            "with `python -m core sparse-layer --dataset sst2 --features "
+            "finetuned:sst2`."
         )
         st.stop()
     names = list(layers)

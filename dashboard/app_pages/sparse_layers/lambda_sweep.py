@@ -25,7 +25,7 @@ layers = loaders.guarded(list_layers)
 if not layers:
     st.info(
         "No sparse layer is stored. Compute one above, or from the command line: "
-        "`python -m core sparse-layer --dataset sst2 --features minilm`."
+        "`python -m core sparse-layer --dataset sst2 --features finetuned:sst2`."
     )
     st.stop()
 names = list(layers)

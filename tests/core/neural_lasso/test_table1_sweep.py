@@ -12,9 +12,10 @@ import pytest
 
 from core.cli.main import main
 from core.data import load_dataset
-from core.executor import Executor, open_executor
+from core.executor import open_executor
 from core.neural_lasso.table1 import Row, grid, table1, task_key
 from tests.core.local_ray import local_ray  # noqa: F401
+from tests.core.recording import Recording
 from tests.core.threads import one_torch_thread  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -37,22 +38,6 @@ def reference(synthetic, tmp_path_factory):
     folder = tmp_path_factory.mktemp("reference") / "table.models"
     table = table1(synthetic, SEEDS, epochs=EPOCHS, rows=ROWS, results_dir=folder)
     return table, folder
-
-
-class Recording(Executor):
-    """Runs tasks in this process and records which ones it was given."""
-
-    def __init__(self, stop_after: int | None = None) -> None:
-        super().__init__()
-        self.keys: list[str] = []
-        self.stop_after = stop_after
-
-    def imap(self, fn, tasks, common=()):
-        self.keys += [t.key for t in tasks]
-        for n, item in enumerate(super().imap(fn, tasks, common), start=1):
-            yield item
-            if n == self.stop_after:  # the sweep is killed here
-                raise KeyboardInterrupt
 
 
 def _stored(folder) -> dict[str, dict]:

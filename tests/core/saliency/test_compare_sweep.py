@@ -15,6 +15,7 @@ from core.executor import Executor, TasksFailedError, open_executor
 from core.saliency import lab
 from core.training.train import TrainConfig, store_result, train
 from tests.core.local_ray import local_ray  # noqa: F401
+from tests.core.recording import Recording
 from tests.core.threads import one_torch_thread  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -31,23 +32,6 @@ def _net() -> nn.Module:
 
 def _inputs(n: int = 7) -> torch.Tensor:
     return torch.randn(n, 6, generator=torch.Generator().manual_seed(1))
-
-
-class Recording(Executor):
-    """Runs tasks in this process, records their keys, and can be killed after
-    ``stop_after`` results."""
-
-    def __init__(self, stop_after: int | None = None) -> None:
-        super().__init__()
-        self.keys: list[str] = []
-        self.stop_after = stop_after
-
-    def imap(self, fn, tasks, common=()):
-        self.keys += [t.key for t in tasks]
-        for n, item in enumerate(super().imap(fn, tasks, common), start=1):
-            yield item
-            if n == self.stop_after:
-                raise KeyboardInterrupt
 
 
 def _compare(**kwargs):

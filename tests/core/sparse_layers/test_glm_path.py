@@ -14,18 +14,11 @@ from sklearn.metrics import log_loss, mean_squared_error
 
 from core.sparse_layers.glm import elastic_net_path, get_family
 from core.sparse_layers.glm.result import ElasticNetPath
+from tests.core.sparse_layers.problems import multinomial_problem
 
 
 def _problem(n=300, p=12, k=3, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, p)) * rng.uniform(0.5, 3, p) + rng.uniform(-2, 2, p)
-    W = np.zeros((k, p))
-    W[:, :4] = rng.standard_normal((k, 4)) * 1.5
-    Z = ((X - X.mean(0)) / X.std(0)) @ W.T
-    P = np.exp(Z - Z.max(1, keepdims=True))
-    P /= P.sum(1, keepdims=True)
-    y = (P.cumsum(1) > rng.random((n, 1))).argmax(1)
-    return X, y
+    return multinomial_problem(n, p, k, seed, informative=4)
 
 
 #: Neither solver's objective may beat the other's by more than this (relative).

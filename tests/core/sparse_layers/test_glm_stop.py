@@ -14,6 +14,7 @@ from sklearn.linear_model import LogisticRegression
 
 from core.sparse_layers.glm import elastic_net_path, get_family
 from core.sparse_layers.glm.solvers import refit_intercept
+from tests.core.sparse_layers.problems import multinomial_problem
 
 #: The issue's goal, and what the default stop (tol 1e-4) is measured against:
 #: the objective within this relative gap of the optimum at every λ.
@@ -24,15 +25,7 @@ GAP_ROUNDING = 1e-6
 
 
 def _problem(n=400, p=20, k=4, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, p)) * rng.uniform(0.5, 3, p) + rng.uniform(-2, 2, p)
-    W = np.zeros((k, p))
-    W[:, :5] = rng.standard_normal((k, 5)) * 1.5
-    Z = ((X - X.mean(0)) / X.std(0)) @ W.T
-    P = np.exp(Z - Z.max(1, keepdims=True))
-    P /= P.sum(1, keepdims=True)
-    y = (P.cumsum(1) > rng.random((n, 1))).argmax(1)
-    return X, y
+    return multinomial_problem(n, p, k, seed, informative=5)
 
 
 def _reference(X, y, lambdas, alpha, family="multinomial"):

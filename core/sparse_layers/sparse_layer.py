@@ -19,7 +19,13 @@ from core.atomic import atomic_dir
 from core.data import load_dataset
 from core.errors import SparseLensError
 from core.paths import ASSETS_DIR, layers_dir
-from core.sparse_layers.deep_features import FeatureSet, Progress, feature_set
+from core.sparse_layers.deep_features import (
+    FeatureSet,
+    Progress,
+    encoder_id,
+    feature_set,
+    is_sentence_encoder,
+)
 from core.sparse_layers.glm import ElasticNetPath, elastic_net_path
 from core.sparse_layers.glm.design import parse_memory
 from core.sparse_layers.glm.selection import select_sparse
@@ -55,6 +61,10 @@ class SparseLayer:
     topk : list of dict
         Test accuracy of the dense and the sparse layer with all features, each
         class's top-k only, and the rest (:func:`topk_table`).
+    encoder : str or None
+        Content id of the sentence encoder the features came from
+        (:func:`~core.sparse_layers.deep_features.encoder_id`); None for other
+        features and for layers stored before it was recorded.
     """
 
     name: str
@@ -67,6 +77,7 @@ class SparseLayer:
     test_accuracy: np.ndarray
     dense_accuracy: dict
     topk: list[dict]
+    encoder: str | None = None
 
     def save(self, folder: Path) -> Path:
         with atomic_dir(folder) as tmp:
@@ -81,6 +92,7 @@ class SparseLayer:
                 tolerance=self.tolerance,
                 dense_accuracy=self.dense_accuracy,
                 topk=self.topk,
+                encoder=self.encoder,
             )
             (tmp / "layer.json").write_text(json.dumps(meta, indent=1))
         return folder
@@ -189,7 +201,32 @@ def fit_sparse_layer(
         test_accuracy=test_acc,
         dense_accuracy=dense_acc,
         topk=topk_table(path, selected, dense, fs, block_rows=block_rows),
+        encoder=encoder_id(fs.extractor) if is_sentence_encoder(fs.extractor) else None,
     )
+
+
+def check_encoder(layer: SparseLayer) -> None:
+    """Refuse a layer whose sentence encoder changed since it was fitted.
+
+    A fine-tuned encoder stored again under the same name (a new
+    ``finetune-encoder`` run) gives other features: the layer's weights would
+    then be read against features they were never fitted on.
+
+    Raises
+    ------
+    ValueError
+        When the encoder found now is not the one the layer recorded.
+    """
+    if layer.encoder is None:
+        return
+    now = encoder_id(layer.features)
+    if now != layer.encoder:
+        raise ValueError(
+            f"The sparse layer {layer.name!r} was fitted on the features of encoder "
+            f"{layer.encoder}, but {layer.features!r} is now encoder {now} (it was "
+            "fine-tuned again since). Refit the layer: python -m core sparse-layer "
+            f"--dataset {layer.dataset} --features {layer.features}"
+        )
 
 
 def compute_sparse_layer(

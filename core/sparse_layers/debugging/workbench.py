@@ -29,7 +29,12 @@ from core.sparse_layers.debugging.lime_clouds import (
     word_clouds,
 )
 from core.sparse_layers.deep_features import is_sentence_encoder
-from core.sparse_layers.sparse_layer import SparseLayer, class_names, load_layer
+from core.sparse_layers.sparse_layer import (
+    SparseLayer,
+    check_encoder,
+    class_names,
+    load_layer,
+)
 
 SPLITS = ("train", "val", "test")
 
@@ -189,5 +194,6 @@ def workbench(layer: SparseLayer | str, index: int | None = None) -> Workbench:
     """A :class:`Workbench` for a stored layer (or its name); ``index`` picks
     another λ of the path than the selected one for the sparse layer."""
     stored = load_layer(layer) if isinstance(layer, str) else layer
+    check_encoder(stored)
     names = class_names(stored)
     return Workbench(stored, layer_pair(stored, names, index), names)

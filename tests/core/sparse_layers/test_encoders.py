@@ -5,6 +5,7 @@ cached by content."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import pickle
@@ -20,6 +21,7 @@ from core.errors import ModelStoreError
 from core.paths import ASSETS_DIR
 from core.sparse_layers import deep_features
 from core.sparse_layers.debugging.decision_layer import text_encoder
+from core.sparse_layers.debugging.workbench import workbench
 from core.sparse_layers.encoders import (
     CARD_FILE,
     WEIGHTS_FILE,
@@ -29,6 +31,8 @@ from core.sparse_layers.encoders import (
     load_encoder,
     pooled_features,
 )
+from core.sparse_layers.sparse_layer import SparseLayer, fit_sparse_layer
+from tests.core.sparse_layers.test_sparse_layer import toy_features
 from tests.core.threads import one_torch_thread  # noqa: F401
 from tests.dashboard.apptest import require
 
@@ -251,3 +255,23 @@ def test_the_shipped_sst2_encoder_matches_its_card():
         predicted = model.head(torch.from_numpy(H)).argmax(1).numpy()
     assert np.mean(predicted == val.y) == pytest.approx(card.val_accuracy)
     assert card.val_accuracy > 0.85
+
+
+def test_a_layer_refuses_an_encoder_fine_tuned_again_under_its_name(
+    store, tmp_path, monkeypatch
+):
+    fs = dataclasses.replace(toy_features(), extractor="finetuned:tiny")
+    monkeypatch.setenv("SPARSELENS_ENCODERS", str(store))
+    layer = fit_sparse_layer(fs, n_lambdas=5)
+    assert layer.encoder == deep_features.encoder_id("finetuned:tiny")
+    layer.save(tmp_path / "layer")
+    stored = SparseLayer.load(tmp_path / "layer")
+    assert stored.encoder == layer.encoder
+    workbench(stored)  # the encoder it was fitted on: opens
+    # The same name fine-tuned again with another seed: other weights.
+    _finetune(tmp_path / "again" / "tiny", recipe=dataclasses.replace(RECIPE, seed=1))
+    monkeypatch.setenv("SPARSELENS_ENCODERS", str(tmp_path / "again"))
+    with pytest.raises(ValueError, match=r"fine-tuned again since\)\. Refit the layer"):
+        workbench(stored)
+    # Features that come from no sentence encoder record none and are not checked.
+    assert fit_sparse_layer(toy_features(), n_lambdas=5).encoder is None

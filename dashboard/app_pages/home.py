@@ -30,9 +30,10 @@ METHODS = {
 
 ICU = "icu_physionet2012"
 ICU_MODELS = [f"{ICU}-mlp-{penalty}" for penalty in ("none", "l1_weights", "grad_l1")]
-TEXT = {state.Q_DATASET: "sst2", state.Q_LAYER: "sst2-minilm"}
-#: A short test sentence that 13 of its word swaps flip.
-SWAPPED = {**TEXT, state.Q_EXAMPLE: 34}
+TEXT = {state.Q_DATASET: "sst2", state.Q_LAYER: "sst2-finetuned-sst2"}
+#: A short test sentence ("it 's all pretty cynical and condescending , too .")
+#: that word swaps flip in both layers.
+SWAPPED = {**TEXT, state.Q_EXAMPLE: 135}
 PAGES = "app_pages"
 
 #: Guided starts: title, what it shows, and its links (page, label, parameters).
@@ -52,8 +53,9 @@ STARTS = [
     ),
     (
         "Sparse decision layers live",
-        "The shipped SST-2 layer on MiniLM sentence features: slide λ along its "
-        "elastic-net path and watch features enter, accuracy against sparsity.",
+        "The shipped SST-2 layer on the features of MiniLM fine-tuned on SST-2: "
+        "slide λ along its elastic-net path and watch features enter, accuracy "
+        "against sparsity.",
         [(f"{PAGES}/sparse_layers/lambda_sweep.py", "λ sweep", TEXT)],
     ),
     (

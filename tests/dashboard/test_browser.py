@@ -246,14 +246,22 @@ STARTS = {
         "features",
         [f"icu_physionet2012-mlp-{p}" for p in ("none", "l1_weights", "grad_l1")],
     ),
-    "λ sweep": ("λ sweep · sparse decision layers", "lambda", ["sst2-minilm"]),
-    "1 · Word clouds": ("Word clouds", "feature", ["sst2-minilm", "Feature"]),
+    "λ sweep": ("λ sweep · sparse decision layers", "lambda", ["sst2-finetuned-sst2"]),
+    "1 · Word clouds": ("Word clouds", "feature", ["sst2-finetuned-sst2", "Feature"]),
     "2 · Counterfactuals": (
         "Counterfactuals",
         "decision",
-        ["sst2-minilm", "it 's perfect", "Every candidate substitution"],
+        [
+            "sst2-finetuned-sst2",
+            "cynical and condescending",
+            "Every candidate substitution",
+        ],
     ),
-    "3 · Misclassifications": ("misclassifications", "example", ["sst2-minilm"]),
+    "3 · Misclassifications": (
+        "misclassifications",
+        "example",
+        ["sst2-finetuned-sst2"],
+    ),
     "Saliency lab": (
         "Saliency lab · digits",
         "example",

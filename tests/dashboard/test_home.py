@@ -105,7 +105,7 @@ def test_each_guided_start_opens_its_page_with_its_settings(path):
         key = state.for_dataset(state.INSPECT_MODELS, "icu_physionet2012")
         assert at.multiselect(key=key).value == ICU_MODELS
     if state.Q_LAYER in params:
-        assert "sst2-minilm" in [s.value for s in at.selectbox]
+        assert "sst2-finetuned-sst2" in [s.value for s in at.selectbox]
     # Every parameter of the link is on the landed page's own link.
     for param, values in params.items():
         got = at.query_params[param]

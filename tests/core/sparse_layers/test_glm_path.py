@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import warnings
 
 import numpy as np
 import pytest
@@ -14,7 +13,7 @@ from sklearn.metrics import log_loss, mean_squared_error
 
 from core.sparse_layers.glm import elastic_net_path, get_family
 from core.sparse_layers.glm.result import ElasticNetPath
-from tests.core.sparse_layers.problems import multinomial_problem
+from tests.core.sparse_layers.problems import multinomial_problem, sklearn_logistic
 
 
 def _problem(n=300, p=12, k=3, seed=0):
@@ -27,20 +26,6 @@ OBJECTIVE_RTOL = 1e-4
 #: smallest λ the ridge part λ(1 − α) ≈ 1e-3 makes the objective flat: a 1e-6
 #: difference in objective allows ‖ΔB‖ ≈ √(2 · 1e-6 / 1e-3) ≈ 0.04.
 COEF_ATOL = 2e-2
-
-
-def _sklearn_logistic(Xs, y, lam, alpha):
-    model = LogisticRegression(
-        C=1.0 / (lam * len(Xs)),
-        l1_ratio=alpha,
-        solver="saga",
-        tol=1e-12,
-        max_iter=1_000_000,
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model.fit(Xs, y)
-    return model
 
 
 def _penalty(coef, lam, alpha):
@@ -130,7 +115,7 @@ def test_logistic_path_matches_sklearn_at_every_lambda(family, k):
         tol=1e-7,
         max_epochs=20_000,
     )
-    _assert_agree(path, X, y, lambda Xs, lam: _sklearn_logistic(Xs, y, lam, 0.7))
+    _assert_agree(path, X, y, lambda Xs, lam: sklearn_logistic(Xs, y, lam, 0.7))
 
 
 def test_gaussian_path_matches_sklearn_elastic_net_at_every_lambda():

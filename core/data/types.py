@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -137,3 +138,21 @@ class Dataset:
     @property
     def n_classes(self) -> int:
         return len(self.class_names)
+
+    def content_digest(self) -> str:
+        """The first 16 hex digits of a SHA-256 of what a model learns from:
+        each split's labels, feature matrix, images and texts, with their
+        dtypes and shapes. Sweeps that resume compare it, so a result computed
+        on other data under the same name is not reused."""
+        h = hashlib.sha256()
+        for name, split in self.splits.items():
+            for what, arr in (("y", split.y), ("X", split.X), ("images", split.images)):
+                if arr is None:
+                    continue
+                a = np.ascontiguousarray(arr)
+                h.update(f"{name}.{what}:{a.dtype}{a.shape}".encode())
+                h.update(memoryview(a).cast("B"))
+            for text in split.texts or ():
+                h.update(text.encode("utf-8", "surrogatepass"))
+                h.update(b"\0")
+        return h.hexdigest()[:16]

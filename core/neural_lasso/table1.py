@@ -236,9 +236,10 @@ def model_metrics(ds: Dataset, row: Row, seed: int, epochs: int | None) -> dict:
     }
 
 
-def _spec(dataset: str, row: Row, seed: int, epochs: int | None) -> dict:
+def _spec(dataset: str, data: str, row: Row, seed: int, epochs: int | None) -> dict:
     return {
         "dataset": dataset,
+        "data": data,
         "row": asdict(row),
         "seed": seed,
         "epochs": epochs,
@@ -248,7 +249,8 @@ def _spec(dataset: str, row: Row, seed: int, epochs: int | None) -> dict:
 def _read_result(path: Path, spec: dict) -> dict | None:
     """A finished model's result from ``path``, or None when it is missing,
     unreadable, from before results recorded validation metrics and the best
-    epoch, or the result of another model (e.g. other epochs)."""
+    epoch, or the result of another model (e.g. other epochs, or other data
+    under the dataset's name)."""
     try:
         stored = json.loads(path.read_text())
         if stored["spec"] != spec:
@@ -292,8 +294,10 @@ def _run(
     """Each model's result (:func:`model_metrics`), in the order of ``models``:
     read from ``results_dir`` when resuming, else trained and written there."""
     keys = [task_key(ds.name, row, seed, epochs) for row, seed in models]
+    data = ds.content_digest()
     specs = {
-        k: _spec(ds.name, r, s, epochs) for k, (r, s) in zip(keys, models, strict=True)
+        k: _spec(ds.name, data, r, s, epochs)
+        for k, (r, s) in zip(keys, models, strict=True)
     }
     results: dict[str, dict] = {}
     if results_dir is not None and resume:

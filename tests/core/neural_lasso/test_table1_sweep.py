@@ -4,6 +4,7 @@ only the missing ones."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 
@@ -175,6 +176,23 @@ def test_only_the_same_model_is_resumed(synthetic, reference, tmp_path):
             synthetic, SEEDS, rows=ROWS, executor=rerun, results_dir=results, **options
         )
         assert len(rerun.keys) == len(ROWS) * SEEDS
+
+
+def test_other_data_under_the_same_name_is_trained_again(
+    synthetic, reference, tmp_path
+):
+    folder = tmp_path / "table.models"
+    shutil.copytree(reference[1], folder)
+    y = synthetic.train.y.copy()
+    y[0] = 1 - y[0]
+    changed = dataclasses.replace(
+        synthetic, train=dataclasses.replace(synthetic.train, y=y)
+    )
+    assert changed.name == synthetic.name
+    assert changed.content_digest() != synthetic.content_digest()
+    rerun = Canned()
+    table1(changed, SEEDS, epochs=EPOCHS, rows=ROWS, executor=rerun, results_dir=folder)
+    assert len(rerun.keys) == len(ROWS) * SEEDS
 
 
 def test_the_command_sweeps_strengths_and_resumes(tmp_path, capsys):

@@ -19,14 +19,15 @@ os.environ.setdefault("SPARSELENS_CACHE", str(ROOT / ".cache" / "parsed"))
 @pytest.fixture(autouse=True)
 def _isolated_model_store(tmp_path_factory, monkeypatch):
     """Every test gets an empty user model store, no shipped models, no shipped
-    sparse layers and no shipped word clouds, of its own, and an empty store
-    of fine-tuned encoders.
+    sparse layers, no shipped word clouds and no shipped feature views, of its
+    own, and an empty store of fine-tuned encoders.
 
     Tests of the shipped models read ``assets/models`` explicitly. The shipped
     encoders stay visible: only a layer on their features reads them, and the
     shipped layers are hidden unless a test opts in.
     """
     import core.sparse_layers.debugging.lime_clouds
+    import core.sparse_layers.feature_views.views
     import core.sparse_layers.sparse_layer
     import core.training.store
 
@@ -44,6 +45,11 @@ def _isolated_model_store(tmp_path_factory, monkeypatch):
         core.sparse_layers.debugging.lime_clouds,
         "SHIPPED_DIR",
         tmp_path_factory.mktemp("shipped_clouds"),
+    )
+    monkeypatch.setattr(
+        core.sparse_layers.feature_views.views,
+        "SHIPPED_DIR",
+        tmp_path_factory.mktemp("shipped_views"),
     )
     monkeypatch.setenv("SPARSELENS_ENCODERS", str(tmp_path_factory.mktemp("encoders")))
 

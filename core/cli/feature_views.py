@@ -17,7 +17,7 @@ def cmd_feature_views(args: argparse.Namespace) -> int:
     from core.figures.feature_views import feature_view_image, png_bytes
     from core.sparse_layers.feature_views.source import layer_source, model_source
     from core.sparse_layers.feature_views.superpixels import SuperpixelSettings
-    from core.sparse_layers.feature_views.views import feature_views
+    from core.sparse_layers.feature_views.views import feature_views, ship_view
     from core.sparse_layers.feature_views.visualisation import VisualisationSettings
     from core.sparse_layers.sparse_layer import load_layer
 
@@ -51,6 +51,12 @@ def cmd_feature_views(args: argparse.Namespace) -> int:
             progress=update,
             cache=not args.no_cache,
         )
+    if args.ship:
+        for view in views:
+            ship_view(
+                view, source.features, source.images, k=args.k, lime=lime, vis=vis
+            )
+        print(f"shipped {len(views)} views in assets/feature_views/")
     args.out.mkdir(parents=True, exist_ok=True)
     entries = []
     for index, view in zip(indices, views, strict=True):
@@ -121,5 +127,10 @@ def add_commands(sub) -> None:
     p.add_argument("--lime-samples", type=int, default=1000, help="LIME samples")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-cache", action="store_true", help="neither read nor write")
+    p.add_argument(
+        "--ship",
+        action="store_true",
+        help="also write the views into assets/feature_views/ (for shipped layers)",
+    )
     p.add_argument("--out", type=Path, required=True, help="folder for PNGs + JSON")
     p.set_defaults(func=cmd_feature_views)

@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from skimage.segmentation import find_boundaries
 
+from core.sparse_layers.feature_views.superpixels import Superpixels
 from core.sparse_layers.feature_views.views import FeatureView
 
 #: Enlargement of each image's pixels.
@@ -117,6 +118,62 @@ def feature_view_image(view: FeatureView, title: str = "") -> Image.Image:
         fill="black",
         font=font,
     )
+    return canvas
+
+
+def error_image(
+    image: np.ndarray,
+    own: Superpixels,
+    view: FeatureView,
+    title: str = "",
+    n_images: int = 4,
+) -> Image.Image:
+    """A misclassified image traced to one feature (Wong et al. 2021, §4.3): the
+    image, its own superpixels for the feature, then the feature's first
+    ``n_images`` top images and its visualisation.
+
+    Parameters
+    ----------
+    image : array of shape (H, W) or (H, W, 3), uint8
+    own : Superpixels
+        LIME's superpixels of ``image`` for the feature's activation.
+    view : FeatureView
+        The feature's view (its top images of a split and visualisation).
+    title : str
+    n_images : int
+
+    Returns
+    -------
+    PIL.Image.Image
+        RGB.
+    """
+    font = ImageFont.load_default(size=11)
+    tiles = [
+        (_tile(image), "this image"),
+        (
+            _tile(superpixel_overlay(image, own.segments, own.weights)),
+            "its superpixels",
+        ),
+        *(
+            (_tile(im), f"top {i + 1}: {a:.3g}")
+            for i, (im, a) in enumerate(
+                zip(view.images[:n_images], view.activations, strict=False)
+            )
+        ),
+        (_tile(view.visualisation), "visualisation"),
+    ]
+    side = tiles[0][0].width
+    # A wider gap after the image's own two tiles sets them apart.
+    xs, x = [], _GAP
+    for i in range(len(tiles)):
+        xs.append(x)
+        x += side + (3 * _GAP if i == 1 else _GAP)
+    canvas = Image.new("RGB", (x, 2 * _CAPTION + side + _GAP), "white")
+    draw = ImageDraw.Draw(canvas)
+    draw.text((_GAP, 1), title, fill="black", font=font)
+    for (tile, caption), x in zip(tiles, xs, strict=True):
+        canvas.paste(tile, (x, _CAPTION))
+        draw.text((x, _CAPTION + side), caption, fill="black", font=font)
     return canvas
 
 

@@ -16,6 +16,7 @@ from tests.dashboard.apptest import assert_ok, require, run_app
 
 PAGE = "app_pages/sparse_layers/feature_views.py"
 SWEEP = "app_pages/sparse_layers/lambda_sweep.py"
+ERRORS = "app_pages/sparse_layers/misclassifications.py"
 LAYER = "mnist-penultimate-mnist-mlp-none"
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -65,3 +66,17 @@ def test_the_sweep_table_shows_image_meanings_once_computed(mnist_layer):
     assert_ok(at, errors=True)
     assert at.dataframe(key=state.SWEEP_TOP_TABLE).value.meaning.notna().all()
     assert state.VIEWS_COMPUTE not in [b.key for b in at.button]
+
+
+def test_the_errors_page_traces_an_image_error_to_its_feature(mnist_layer):
+    at = run_app("mnist", ERRORS)
+    assert_ok(at, errors=True)
+    (image,) = at.get("image")
+    assert "predicted" in image.proto.imgs[0].caption
+    assert "(test)" in image.proto.imgs[0].caption
+    keys = [b.proto.id for b in at.get("download_button")]
+    assert any("misclassifications.image" in k for k in keys)
+    at.selectbox(key=state.MISCLASSIFICATIONS_SPLIT).set_value("val").run()
+    assert_ok(at, errors=True)
+    (image,) = at.get("image")
+    assert "(val)" in image.proto.imgs[0].caption

@@ -7,6 +7,10 @@ the same and by the feature, ``k`` and every setting, so a second call (or
 another layer on the same model) reads them from disk. A cache file that
 cannot be read is replaced by a computed one, with a warning naming it.
 
+Views of the shipped layers' features ship in ``assets/feature_views/`` under
+the names the cache gives them (``feature-views --ship``), so the pages open
+ready; the user's cache is read first.
+
 References
 ----------
 Wong, Santurkar & Mądry (2021), "Leveraging Sparse Linear Layers for
@@ -26,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from core.atomic import atomic_path
-from core.paths import cache_dir
+from core.paths import ASSETS_DIR, cache_dir
 from core.sparse_layers.feature_views.source import (
     ImageFeatures,
     Progress,
@@ -45,6 +49,8 @@ from core.sparse_layers.feature_views.visualisation import (
 TOP_K = 8
 DEFAULT_LIME = SuperpixelSettings()
 DEFAULT_VIS = VisualisationSettings()
+#: Views shipped with the repository (read-only), named as in the cache.
+SHIPPED_DIR = ASSETS_DIR / "feature_views"
 
 
 @dataclass(frozen=True)
@@ -95,9 +101,11 @@ class FeatureView:
     vis_activation: float
 
     def save(self, path: Path) -> None:
-        """Write the view as one ``.npz`` (no pickles), atomically."""
+        """Write the view as one compressed ``.npz`` (no pickles), atomically."""
         with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-            np.savez(fh, **{k: np.asarray(v) for k, v in asdict(self).items()})
+            np.savez_compressed(
+                fh, **{k: np.asarray(v) for k, v in asdict(self).items()}
+            )
 
     @classmethod
     def load(cls, path: Path) -> FeatureView:
@@ -224,18 +232,41 @@ def top_images(acts: np.ndarray, units: Sequence[int], k: int = TOP_K) -> TopIma
     )
 
 
-def _view_path(
+def _view_name(
     features: ImageFeatures,
     images: np.ndarray,
     unit: int,
     k: int,
     lime: SuperpixelSettings,
     vis: VisualisationSettings,
-) -> Path:
+) -> str:
+    """A view's file name: a content hash of everything it depends on, the same
+    in the cache and in the shipped folder."""
     key = _key(
         features.key, images_digest(images), int(unit), k, asdict(lime), asdict(vis)
     )
-    return _folder() / f"view-{key}.npz"
+    return f"view-{key}.npz"
+
+
+def _read_view(name: str, unit: int, k: int) -> FeatureView | None:
+    """The first stored copy of a view (the user's cache, then the shipped
+    folder) that reads back as ``k`` top images of ``unit``; one that does not is
+    skipped with a warning naming it."""
+    for folder in (_folder(), SHIPPED_DIR):
+        path = folder / name
+        if not path.is_file():
+            continue
+        try:
+            view = FeatureView.load(path)
+            if (view.unit, len(view.indices)) != (int(unit), k):
+                raise ValueError(
+                    f"it holds unit {view.unit} with {len(view.indices)} images "
+                    "(edited since it was written)."
+                )
+            return view
+        except ValueError as exc:
+            _warn_replaced(path, exc)
+    return None
 
 
 def cached_view(
@@ -247,13 +278,25 @@ def cached_view(
     lime: SuperpixelSettings = DEFAULT_LIME,
     vis: VisualisationSettings = DEFAULT_VIS,
 ) -> FeatureView | None:
-    """The view :func:`feature_view` would return, if it is in the cache (a
-    file that cannot be read counts as absent); never computes."""
-    path = _view_path(features, images, unit, k, lime, vis)
-    try:
-        return FeatureView.load(path) if path.exists() else None
-    except ValueError:
-        return None
+    """The view :func:`feature_view` would return, if it is stored (the user's
+    cache or the shipped folder); never computes."""
+    return _read_view(_view_name(features, images, unit, k, lime, vis), unit, k)
+
+
+def ship_view(
+    view: FeatureView,
+    features: ImageFeatures,
+    images: np.ndarray,
+    *,
+    k: int = TOP_K,
+    lime: SuperpixelSettings = DEFAULT_LIME,
+    vis: VisualisationSettings = DEFAULT_VIS,
+) -> Path:
+    """Write ``view`` into the shipped folder under the name the cache gives it."""
+    SHIPPED_DIR.mkdir(parents=True, exist_ok=True)
+    path = SHIPPED_DIR / _view_name(features, images, view.unit, k, lime, vis)
+    view.save(path)
+    return path
 
 
 def feature_view(
@@ -280,19 +323,16 @@ def feature_view(
     lime : SuperpixelSettings
     vis : VisualisationSettings
     cache : bool
-        Read and write the cache folder.
+        Read the cache and the shipped folder, and write the cache.
 
     Returns
     -------
     FeatureView
     """
     top = top_images(acts, [unit], k)
-    path = _view_path(features, images, unit, k, lime, vis)
-    if cache and path.exists():
-        try:
-            return FeatureView.load(path)
-        except ValueError as exc:
-            _warn_replaced(path, exc)
+    name = _view_name(features, images, unit, k, lime, vis)
+    if cache and (stored := _read_view(name, unit, k)) is not None:
+        return stored
     chosen = images[top.indices[0]]
     explained = [superpixels(features, image, int(unit), lime) for image in chosen]
     width = max(len(e.weights) for e in explained)
@@ -312,7 +352,7 @@ def feature_view(
         vis_activation=picture.activation,
     )
     if cache:
-        _write(path, view.save)
+        _write(_folder() / name, view.save)
     return view
 
 
@@ -330,17 +370,26 @@ def feature_views(
     """:func:`feature_view` of several features on one split.
 
     ``progress(done, total)`` counts the split's activations as one step and
-    each feature as one.
+    each feature as one. The split's activations are computed (or read) only
+    when some view is not stored.
     """
     features.check_units(units)
     total = len(units) + 1
-    acts = split_activations(features, images, cache=cache)
+    stored = [
+        cached_view(features, images, unit, k=k, lime=lime, vis=vis) if cache else None
+        for unit in units
+    ]
+    acts = None
+    if any(view is None for view in stored):
+        acts = split_activations(features, images, cache=cache)
     if progress is not None:
         progress(1, total)
     views = []
-    for done, unit in enumerate(units, start=2):
+    for done, (unit, view) in enumerate(zip(units, stored, strict=True), start=2):
         views.append(
-            feature_view(
+            view
+            if view is not None
+            else feature_view(
                 features, images, acts, unit, k=k, lime=lime, vis=vis, cache=cache
             )
         )

@@ -17,7 +17,8 @@ from core.sparse_layers.debugging.misclassifications import (
     misclassification_summary,
     misclassifications,
 )
-from dashboard.app_pages.sparse_layers import debugging
+from core.sparse_layers.feature_views.source import is_image_layer
+from dashboard.app_pages.sparse_layers import debugging, viewing
 from dashboard.common import downloads, links, loaders, report, state
 
 st.title("Misclassifications through deep features")
@@ -161,6 +162,18 @@ if wb.is_text and loaders.guarded(wb.computed):
             )
 elif wb.is_text:
     st.caption("Compute word clouds (Word clouds page) to see these features' words.")
+elif is_image_layer(wb.stored):
+    feature = int(row.top_feature)
+    title = (
+        f"#{row['index']} ({split}): {row.true} predicted {row.predicted}; "
+        f"feature {feature} (γ = {row.gamma:+.3f})"
+        + ("; zeroing it fixes the error" if row.fixed else "")
+    )
+    png = viewing.show_error(
+        wb.name, wb.stored, split, int(row["index"]), feature, title
+    )
+    if png is not None:
+        rep.image(png, title)
 
 if layer.weight.shape[0] >= 3:
     st.subheader("Class confusion against shared features")

@@ -19,7 +19,9 @@ from core.sparse_layers.feature_views.superpixels import (
 )
 from core.sparse_layers.feature_views.views import (
     FeatureView,
+    cached_view,
     feature_views,
+    ship_view,
     split_activations,
     top_images,
 )
@@ -233,6 +235,32 @@ def test_a_damaged_cache_file_is_replaced_with_a_warning(images, tmp_path, monke
         second = feature_views(feats, images, [0], **kwargs)[0]
     np.testing.assert_array_equal(first.weights, second.weights)
     assert FeatureView.load(view_file).unit == 0
+
+
+def test_shipped_views_are_read_after_the_users_cache(images, tmp_path, monkeypatch):
+    monkeypatch.setattr(views_module, "cache_dir", lambda: tmp_path / "cache")
+    monkeypatch.setattr(views_module, "SHIPPED_DIR", tmp_path / "shipped")
+    feats = features_of(tiny_cnn(), None)
+    lime, vis = SuperpixelSettings(n_samples=20), VisualisationSettings(steps=2)
+    kwargs = dict(k=2, lime=lime, vis=vis)
+    (view,) = feature_views(feats, images, [0], cache=False, **kwargs)
+    shipped = ship_view(view, feats, images, **kwargs)
+    assert shipped.parent == tmp_path / "shipped"
+    assert not (tmp_path / "cache").exists()
+
+    def fail(*_a, **_k):
+        raise AssertionError("computed instead of read from the shipped folder")
+
+    monkeypatch.setattr(views_module, "visualise", fail)
+    monkeypatch.setattr(feats.__class__, "activations", fail)
+    (read,) = feature_views(feats, images, [0], **kwargs)
+    np.testing.assert_array_equal(read.weights, view.weights)
+    np.testing.assert_array_equal(read.visualisation, view.visualisation)
+    # A shipped file under another feature's name (edited) is not that feature's.
+    other = shipped.parent / views_module._view_name(feats, images, 1, 2, lime, vis)
+    other.write_bytes(shipped.read_bytes())
+    with pytest.warns(UserWarning, match="holds unit 0 with 2 images"):
+        assert cached_view(feats, images, 1, **kwargs) is None
 
 
 def test_bad_features_images_and_modules_are_named(images):

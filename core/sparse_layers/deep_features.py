@@ -42,6 +42,8 @@ MINILM = "minilm"
 FINETUNED = "finetuned:"
 #: The dataset's own feature matrix (e.g. features a user registered).
 RAW = "raw"
+#: ``penultimate:<model id>``: the last hidden layer of a stored model.
+PENULTIMATE = "penultimate:"
 MINILM_DIM = 384
 
 #: ``progress(done, total)`` while encoding.
@@ -202,6 +204,21 @@ def encoder_id(extractor: str) -> str:
         f"features {extractor!r} are not computed from text; expected 'minilm' or "
         "'finetuned:<encoder>'"
     )
+
+
+def extractor_id(extractor: str) -> str | None:
+    """A content id of what computes ``extractor``'s features: the sentence
+    encoder's (:func:`encoder_id`), or ``model-<weights' SHA-256>`` for a stored
+    model's penultimate units; None for a dataset's own (``raw``) features. It
+    changes when the encoder is fine-tuned, or the model trained, again under
+    the same name."""
+    if is_sentence_encoder(extractor):
+        return encoder_id(extractor)
+    if extractor.startswith(PENULTIMATE):
+        from core.training.store import find_model
+
+        return f"model-{find_model(extractor[len(PENULTIMATE) :]).card.sha256[:16]}"
+    return None
 
 
 def sentence_embeddings(
@@ -430,7 +447,7 @@ def feature_set(
             class_names=a.class_names,
         )
         return _drop_constant(fs, "dropped_constant")
-    if extractor.startswith("penultimate:"):
+    if extractor.startswith(PENULTIMATE):
         fs = penultimate_features(extractor.split(":", 1)[1])
         if fs.dataset != dataset:
             raise ValueError(

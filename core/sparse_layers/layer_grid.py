@@ -17,7 +17,13 @@ from dataclasses import dataclass
 from core.data.user.mapped import is_mapped, mapped_features
 from core.executor import Executor, Task
 from core.paths import layers_dir
-from core.sparse_layers.deep_features import RAW, FeatureSet, Progress, feature_set
+from core.sparse_layers.deep_features import (
+    RAW,
+    FeatureSet,
+    Progress,
+    extractor_id,
+    feature_set,
+)
 from core.sparse_layers.sparse_layer import SparseLayer, fit_sparse_layer, layer_name
 from core.threads import torch_threads
 
@@ -133,8 +139,8 @@ def mapped_feature_set(name: str) -> FeatureSet:
 
 def stored_matches(job: LayerJob, settings: dict) -> SparseLayer | None:
     """The layer stored under ``job.name`` when it was fitted with the same
-    dataset, features, α and settings, else None (missing, unreadable or
-    other settings)."""
+    dataset, features (the same encoder or model content, not only its name), α
+    and settings, else None (missing, unreadable or other settings)."""
     folder = layers_dir() / job.name
     if not (folder / "layer.json").is_file():
         return None
@@ -150,6 +156,7 @@ def stored_matches(job: LayerJob, settings: dict) -> SparseLayer | None:
         and path.tol == settings["tol"]
         and path.stop == settings["stop"]
         and layer.tolerance == settings["tolerance"]
+        and layer.encoder == extractor_id(job.features)
         and len(path.lambdas) == settings["n_lambdas"]
         and math.isclose(
             path.lambdas[-1] / path.lambdas[0], settings["eps"], rel_tol=1e-6

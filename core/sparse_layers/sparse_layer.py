@@ -20,11 +20,11 @@ from core.data import load_dataset
 from core.errors import SparseLensError
 from core.paths import ASSETS_DIR, layers_dir
 from core.sparse_layers.deep_features import (
+    PENULTIMATE,
     FeatureSet,
     Progress,
-    encoder_id,
+    extractor_id,
     feature_set,
-    is_sentence_encoder,
 )
 from core.sparse_layers.glm import ElasticNetPath, elastic_net_path
 from core.sparse_layers.glm.design import parse_memory
@@ -62,9 +62,9 @@ class SparseLayer:
         Test accuracy of the dense and the sparse layer with all features, each
         class's top-k only, and the rest (:func:`topk_table`).
     encoder : str or None
-        Content id of the sentence encoder the features came from
-        (:func:`~core.sparse_layers.deep_features.encoder_id`); None for other
-        features and for layers stored before it was recorded.
+        Content id of the sentence encoder or model the features came from
+        (:func:`~core.sparse_layers.deep_features.extractor_id`); None for a
+        dataset's own features and for layers stored before it was recorded.
     """
 
     name: str
@@ -201,30 +201,33 @@ def fit_sparse_layer(
         test_accuracy=test_acc,
         dense_accuracy=dense_acc,
         topk=topk_table(path, selected, dense, fs, block_rows=block_rows),
-        encoder=encoder_id(fs.extractor) if is_sentence_encoder(fs.extractor) else None,
+        encoder=extractor_id(fs.extractor),
     )
 
 
 def check_encoder(layer: SparseLayer) -> None:
-    """Refuse a layer whose sentence encoder changed since it was fitted.
+    """Refuse a layer whose sentence encoder or model changed since it was fitted.
 
     A fine-tuned encoder stored again under the same name (a new
-    ``finetune-encoder`` run) gives other features: the layer's weights would
-    then be read against features they were never fitted on.
+    ``finetune-encoder`` run), or a model trained again under its id, gives
+    other features: the layer's weights would then be read against features
+    they were never fitted on.
 
     Raises
     ------
     ValueError
-        When the encoder found now is not the one the layer recorded.
+        When the encoder or model found now is not the one the layer recorded.
     """
     if layer.encoder is None:
         return
-    now = encoder_id(layer.features)
+    now = extractor_id(layer.features)
     if now != layer.encoder:
+        kind = "model" if layer.features.startswith(PENULTIMATE) else "encoder"
+        again = "trained" if kind == "model" else "fine-tuned"
         raise ValueError(
-            f"The sparse layer {layer.name!r} was fitted on the features of encoder "
-            f"{layer.encoder}, but {layer.features!r} is now encoder {now} (it was "
-            "fine-tuned again since). Refit the layer: python -m core sparse-layer "
+            f"The sparse layer {layer.name!r} was fitted on the features of {kind} "
+            f"{layer.encoder}, but {layer.features!r} is now {kind} {now} (it was "
+            f"{again} again since). Refit the layer: python -m core sparse-layer "
             f"--dataset {layer.dataset} --features {layer.features}"
         )
 

@@ -4,14 +4,19 @@ a rerun fits only the missing ones."""
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 
 from core.cli.main import main
 from core.executor import Executor
 from core.paths import layers_dir
+from core.sparse_layers.debugging.workbench import workbench
+from core.sparse_layers.deep_features import extractor_id
 from core.sparse_layers.layer_grid import LayerJob, fit_layers, layer_jobs
 from core.sparse_layers.sparse_layer import compute_sparse_layer, load_layer
+from core.training.store import find_model
 from tests.core.local_ray import local_ray  # noqa: F401
 from tests.core.threads import one_torch_thread  # noqa: F401
 from tests.dashboard.apptest import require
@@ -105,3 +110,26 @@ def test_a_failing_layer_is_reported_and_the_others_stored(capsys):
     assert code == 1
     assert "1 of 2 tasks failed" in err and "no-such-data-raw:" in err
     assert load_layer("digits-raw").dataset == "digits"
+
+
+def test_a_model_trained_again_under_its_id_is_not_resumed(capsys):
+    require("breast_cancer")
+    train = ["train", "--dataset", "breast_cancer", "--model", "mlp", "--epochs", "1"]
+    assert main([*train, "--seed", "0", "--id", "bc"]) == 0
+    jobs = layer_jobs(["breast_cancer"], ["penultimate:bc"], [0.99])
+    settings = dict(n_lambdas=4, eps=0.05)
+    ((layer, _),) = fit_layers(jobs, **settings)
+    assert layer.encoder == extractor_id("penultimate:bc")
+    assert layer.encoder.startswith("model-")
+    kept = Recording()
+    fit_layers(jobs, executor=kept, **settings)
+    assert kept.keys == []
+    # The same id trained again (another seed): other weights, other features.
+    shutil.rmtree(find_model("bc").path)
+    assert main([*train, "--seed", "1", "--id", "bc"]) == 0
+    with pytest.raises(ValueError, match=r"trained again since\)\. Refit the layer"):
+        workbench(load_layer(jobs[0].name))
+    refit = Recording()
+    fit_layers(jobs, executor=refit, **settings)
+    assert refit.keys == [jobs[0].name]
+    workbench(load_layer(jobs[0].name))  # the refitted layer opens

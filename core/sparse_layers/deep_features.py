@@ -423,15 +423,40 @@ def _drop_constant(fs: FeatureSet, info_key: str) -> FeatureSet:
     )
 
 
+def mapped_feature_set(name: str) -> FeatureSet:
+    """The splits of the registered memory-mapped set ``name``
+    (:func:`core.data.user.mapped.mapped_features`), matrices memory-mapped."""
+    from core.data.user.mapped import mapped_features
+
+    m = mapped_features(name)
+    return FeatureSet(
+        dataset=name,
+        extractor=RAW,
+        X_train=m.X["train"],
+        y_train=m.y["train"],
+        X_val=m.X["val"],
+        y_val=m.y["val"],
+        X_test=m.X["test"],
+        y_test=m.y["test"],
+        feature_names=m.feature_names,
+        class_names=m.class_names,
+    )
+
+
 def feature_set(
     dataset: str, extractor: str, *, progress: Progress | None = None
 ) -> FeatureSet:
     """``minilm`` or ``finetuned:<encoder>`` for text datasets, ``raw`` for a
-    dataset's own features, ``penultimate:<model id>`` for a stored model."""
+    dataset's own features (memory-mapped for a registered memory-mapped set),
+    ``penultimate:<model id>`` for a stored model."""
     if is_sentence_encoder(extractor):
         return sentence_features(dataset, extractor, progress=progress)
     if extractor == RAW:
         from core.data.user import feature_arrays
+        from core.data.user.mapped import is_mapped
+
+        if is_mapped(dataset):
+            return mapped_feature_set(dataset)
 
         a = feature_arrays(dataset)
         fs = FeatureSet(

@@ -14,12 +14,11 @@ import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from core.data.user.mapped import is_mapped, mapped_features
+from core.data.user.mapped import is_mapped
 from core.executor import Executor, Task
 from core.paths import layers_dir
 from core.sparse_layers.deep_features import (
     RAW,
-    FeatureSet,
     Progress,
     extractor_id,
     feature_set,
@@ -111,30 +110,9 @@ def fit_layer(
             "--name NAME` and fit NAME with --features raw"
         )
     with torch_threads(threads):
-        if mapped:
-            fs = mapped_feature_set(job.dataset)
-        else:
-            fs = feature_set(job.dataset, job.features, progress=progress_features)
+        fs = feature_set(job.dataset, job.features, progress=progress_features)
         layer = fit_sparse_layer(fs, alpha=job.alpha, progress=progress, **settings)
     return dataclasses.replace(layer, name=job.name)
-
-
-def mapped_feature_set(name: str) -> FeatureSet:
-    """The splits of the registered memory-mapped set ``name``
-    (:func:`core.data.user.mapped.mapped_features`), matrices memory-mapped."""
-    m = mapped_features(name)
-    return FeatureSet(
-        dataset=name,
-        extractor=RAW,
-        X_train=m.X["train"],
-        y_train=m.y["train"],
-        X_val=m.X["val"],
-        y_val=m.y["val"],
-        X_test=m.X["test"],
-        y_test=m.y["test"],
-        feature_names=m.feature_names,
-        class_names=m.class_names,
-    )
 
 
 def stored_matches(job: LayerJob, settings: dict) -> SparseLayer | None:

@@ -150,7 +150,7 @@ def fit_sparse_layer(
     """Fit the path (multinomial, validation-scored), select, fit the dense layer.
 
     With ``max_memory`` (e.g. ``"2GB"``), ``fs`` holds memory-mapped matrices
-    (:func:`core.sparse_layers.layer_grid.mapped_feature_set`): both paths
+    (:func:`core.sparse_layers.deep_features.mapped_feature_set`): both paths
     stream the training rows and every split is scored block by block, within
     that budget.
     """
@@ -277,7 +277,11 @@ def class_names(layer: SparseLayer) -> tuple[str, ...]:
     The dataset may be gone or unreadable (a registered dataset deleted since):
     the path's own class codes are used then, so a layer always has labels.
     """
+    from core.data.user.mapped import is_mapped, mapped_features
+
     try:
+        if is_mapped(layer.dataset):
+            return mapped_features(layer.dataset).class_names
         return tuple(load_dataset(layer.dataset).class_names)
     except (SparseLensError, ValueError, OSError):
         return tuple(str(c) for c in layer.path.classes)

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from core.data import load_dataset
+from core.data.user.mapped import is_mapped, mapped_features
 from core.executor import Executor
 from core.sparse_layers.debugging.decision_layer import (
     DecisionLayer,
@@ -79,7 +80,7 @@ class Workbench:
     def labels(self, split: str, limit: int | None = None) -> np.ndarray:
         """Class codes (rows of the layers' weights) of a split."""
         y = np.searchsorted(
-            self.stored.path.classes, _split(self.stored.dataset, split).y
+            self.stored.path.classes, _labels(self.stored.dataset, split)
         )
         return y[:limit] if limit else y
 
@@ -188,6 +189,16 @@ def _split(dataset: str, split: str):
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
     return getattr(load_dataset(dataset), split)
+
+
+def _labels(dataset: str, split: str) -> np.ndarray:
+    """A split's labels, also of a registered memory-mapped set (which
+    :func:`load_dataset` does not open: its matrices may exceed memory)."""
+    if is_mapped(dataset):
+        if split not in SPLITS:
+            raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+        return mapped_features(dataset).y[split]
+    return _split(dataset, split).y
 
 
 def workbench(layer: SparseLayer | str, index: int | None = None) -> Workbench:

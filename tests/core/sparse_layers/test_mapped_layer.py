@@ -19,8 +19,8 @@ import pytest
 from core.cli.main import main
 from core.data.user.mapped import SPLITS, add_mapped_features, mapped_features
 from core.errors import InvalidDataError
-from core.sparse_layers.layer_grid import mapped_feature_set
-from core.sparse_layers.sparse_layer import fit_sparse_layer, load_layer
+from core.sparse_layers.deep_features import mapped_feature_set
+from core.sparse_layers.sparse_layer import class_names, fit_sparse_layer, load_layer
 from tests.core.sparse_layers.test_streamed_path import (
     LAUNCH,
     OBJECTIVE_RTOL,
@@ -172,6 +172,24 @@ def test_a_float16_set_streams_as_its_values_in_memory(tmp_path, capsys):
         rtol=OBJECTIVE_RTOL,
     )
     np.testing.assert_array_equal(streamed.test_accuracy, in_memory.test_accuracy)
+
+
+def test_debugging_commands_open_a_layer_on_a_memory_mapped_set(tmp_path, capsys):
+    x_file, y = _write_problem(tmp_path, n=900, p=12)
+    argv = ["add-features", str(x_file), "--labels", str(tmp_path / "y.npy")]
+    assert main([*argv, "--memory-map", "--name", "mm"]) == 0
+    argv = ["sparse-layer", "--dataset", "mm", "--features", "raw", *FIT]
+    assert main([*argv, "--max-memory", "300kB"]) == 0
+    layer = load_layer("mm-raw")
+    out = tmp_path / "errors.json"
+    assert main(["errors", "--layer", "mm-raw", "--out", str(out)]) == 0
+    errors = json.loads(out.read_text())
+    m = mapped_features("mm")
+    test_errors = round((1 - layer.test_accuracy[layer.selected]) * len(m.y["test"]))
+    assert errors["sparse"]["examples"] == len(m.y["test"])
+    assert errors["sparse"]["errors"] == test_errors
+    assert "confusion_vs_shared" in errors["sparse"]  # three classes
+    assert class_names(layer) == m.class_names
 
 
 # ------------------------------------------------------------------ bad input

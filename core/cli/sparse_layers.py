@@ -124,6 +124,13 @@ def _print_layer(layer) -> None:
         f"accuracy train {summary.train_accuracy[i]:.3f} val {summary.val_accuracy[i]:.3f} "
         f"test {layer.test_accuracy[i]:.3f}"
     )
+    per_class = path.nonzeros[i]
+    if len(per_class) > 1:
+        print(
+            f"features per class at λ[{i}]: mean {per_class.mean():.1f}, "
+            f"{int(per_class.min())}–{int(per_class.max())} "
+            f"(dense: all {len(path.feature_names)})"
+        )
     dense = layer.dense_accuracy
     print(
         f"dense layer: accuracy train {dense['train']:.3f} val {dense['val']:.3f} "

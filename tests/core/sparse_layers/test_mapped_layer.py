@@ -181,6 +181,11 @@ def test_debugging_commands_open_a_layer_on_a_memory_mapped_set(tmp_path, capsys
     argv = ["sparse-layer", "--dataset", "mm", "--features", "raw", *FIT]
     assert main([*argv, "--max-memory", "300kB"]) == 0
     layer = load_layer("mm-raw")
+    per_class = layer.path.nonzeros[layer.selected]
+    assert (
+        f"features per class at λ[{layer.selected}]: mean {per_class.mean():.1f}, "
+        f"{per_class.min()}–{per_class.max()} (dense: all 12)"
+    ) in capsys.readouterr().out
     out = tmp_path / "errors.json"
     assert main(["errors", "--layer", "mm-raw", "--out", str(out)]) == 0
     errors = json.loads(out.read_text())

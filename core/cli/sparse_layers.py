@@ -391,10 +391,12 @@ def cmd_errors(args: argparse.Namespace) -> int:
     """``errors``: the layers' misclassifications and what fixes them."""
     from core.sparse_layers.debugging.misclassifications import (
         confusion_vs_shared,
+        correlation_text,
         misclassification_summary,
         misclassifications,
     )
     from core.sparse_layers.debugging.workbench import workbench
+    from core.training.metrics import wilson_interval
 
     wb = workbench(_layer_name(args), args.index)
     H, y = wb.features(args.split), wb.labels(args.split)
@@ -410,19 +412,17 @@ def cmd_errors(args: argparse.Namespace) -> int:
         table, _ = misclassifications(lay, H, y)
         summary = misclassification_summary(table, len(y))
         result[name] = summary
+        lo, hi = wilson_interval(summary["fixed_by_top_feature"], summary["errors"])
+        summary["share_fixed_95ci"] = [lo, hi]
         line = (
             f"{name:>6}: {summary['errors']} errors of {len(y)}; zeroing the top "
             f"feature fixes {summary['fixed_by_top_feature']} "
-            f"({summary['share_fixed']:.1%})"
+            f"({summary['share_fixed']:.1%}, 95% CI {lo:.1%}–{hi:.1%})"
         )
         if lay.weight.shape[0] >= 3:
             pairs, corr = confusion_vs_shared(lay, H, y)
             result[name]["confusion_vs_shared"] = corr
-            line += (
-                f"; confusion vs shared features over {len(pairs)} class pairs: "
-                f"Pearson {corr['pearson']:.3f} (p={corr['pearson_p']:.2g}), "
-                f"Spearman {corr['spearman']:.3f}"
-            )
+            line += f"; confusion vs shared features: {correlation_text(pairs, corr)}"
         print(line)
     if args.out:
         _write_json(args.out, result)

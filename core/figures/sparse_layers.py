@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
 from core.figures.style import label
+from core.sparse_layers.debugging.misclassifications import correlation_text
 from core.sparse_layers.glm.result import ElasticNetPath
 from core.sparse_layers.glm.selection import entry_order
 
@@ -261,6 +262,5 @@ def confusion_vs_shared_figure(
             "shared": "features both classes use",
             "confusion": "max(C[i,j], C[j,i])",
         },
-        title=f"{label(layer_name)} layer · Pearson {correlation['pearson']:.2f} (p = "
-        f"{correlation['pearson_p']:.2g}), Spearman {correlation['spearman']:.2f}",
+        title=f"{label(layer_name)} layer · {correlation_text(pairs, correlation)}",
     )

@@ -20,7 +20,9 @@ METHODS = {
     "switches whole input features off (Train, Weights).",
     "Sparse decision layers": "an elastic-net path over deep features gives a "
     "last layer that uses a few features per class, each read through its word "
-    "clouds (λ sweep, Word clouds, Counterfactuals, Bias probe, Misclassifications).",
+    "clouds or, for images, its top images, superpixels and visualisation (λ "
+    "sweep, Word clouds, Feature views, Counterfactuals, Bias probe, "
+    "Misclassifications).",
     "CAFO / CASO": "sparse saliency maps from a second-order expansion of the "
     "loss around the input, solved by proximal gradient steps (Saliency lab).",
     "Rate-distortion explanations": "the smallest set of inputs that keeps the "
@@ -34,6 +36,10 @@ TEXT = {state.Q_DATASET: "sst2", state.Q_LAYER: "sst2-finetuned-sst2"}
 #: A short test sentence ("it 's all pretty cynical and condescending , too .")
 #: that word swaps flip in both layers.
 SWAPPED = {**TEXT, state.Q_EXAMPLE: 135}
+IMAGES = {
+    state.Q_DATASET: "cifar10",
+    state.Q_LAYER: "cifar10-penultimate-cifar10-airbench-none",
+}
 PAGES = "app_pages"
 
 #: Guided starts: title, what it shows, and its links (page, label, parameters).
@@ -73,6 +79,20 @@ STARTS = [
                 f"{PAGES}/sparse_layers/misclassifications.py",
                 "3 · Misclassifications",
                 TEXT,
+            ),
+        ],
+    ),
+    (
+        "Debug an image model",
+        "The shipped CIFAR-10 layer on a CNN's 128 pooled features: what each "
+        "feature responds to (top images, LIME superpixels, a visualisation), and "
+        "a misclassified image traced to the feature that pushed it wrong.",
+        [
+            (f"{PAGES}/sparse_layers/feature_views.py", "1 · Feature views", IMAGES),
+            (
+                f"{PAGES}/sparse_layers/misclassifications.py",
+                "2 · Misclassifications",
+                IMAGES,
             ),
         ],
     ),

@@ -262,6 +262,16 @@ STARTS = {
         "example",
         ["sst2-finetuned-sst2"],
     ),
+    "1 · Feature views": (
+        "Feature views",
+        "feature",
+        ["cifar10-penultimate-cifar10-airbench-none", "Its weight in each class"],
+    ),
+    "2 · Misclassifications": (
+        "misclassifications",
+        "example",
+        ["cifar10-penultimate-cifar10-airbench-none", "One error"],
+    ),
     "Saliency lab": (
         "Saliency lab · digits",
         "example",

@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import core.sparse_layers.debugging.lime_clouds as lime_clouds
+import core.sparse_layers.feature_views.views as views
 import core.sparse_layers.sparse_layer as sparse_layer
 import core.training.store as store
 from core.paths import ASSETS_DIR
@@ -28,10 +29,12 @@ ICU_MODELS = [f"icu_physionet2012-mlp-{p}" for p in ("none", "l1_weights", "grad
 
 @pytest.fixture(autouse=True)
 def _shipped(monkeypatch):
-    """The shipped models, sparse layers and word clouds, as a user has them."""
+    """The shipped models, sparse layers, word clouds and feature views, as a
+    user has them."""
     monkeypatch.setattr(store, "SHIPPED_DIR", ASSETS_DIR / "models")
     monkeypatch.setattr(sparse_layer, "SHIPPED_DIR", ASSETS_DIR / "sparse_layers")
     monkeypatch.setattr(lime_clouds, "SHIPPED_DIR", ASSETS_DIR / "wordclouds")
+    monkeypatch.setattr(views, "SHIPPED_DIR", ASSETS_DIR / "feature_views")
     with torch_threads(1):
         yield
 
@@ -61,6 +64,7 @@ def test_home_is_the_first_page_and_offers_every_guided_start():
         "ICU: how gradient-regularised models read lab values",
         "Sparse decision layers live",
         "Debug a text model",
+        "Debug an image model",
         "Sparse saliency",
         "Bring your own data",
     ]
@@ -71,6 +75,8 @@ def test_home_is_the_first_page_and_offers_every_guided_start():
         "word_clouds",
         "counterfactuals",
         "misclassifications",
+        "feature_views",
+        "misclassifications",
         "saliency_lab",
         "add_data",
     ]
@@ -78,23 +84,25 @@ def test_home_is_the_first_page_and_offers_every_guided_start():
     assert icu == {state.Q_DATASET: ["icu_physionet2012"], state.Q_MODELS: ICU_MODELS}
 
 
-#: What each guided start needs here.
+#: What each guided start (by its link's label) needs here.
 NEEDS = {
-    "gradients": "icu_physionet2012",
-    "lambda_sweep": "sst2",
-    "word_clouds": "sst2",
-    "counterfactuals": "sst2",
-    "misclassifications": "sst2",
-    "saliency_lab": "digits",
+    "Input gradients": "icu_physionet2012",
+    "λ sweep": "sst2",
+    "1 · Word clouds": "sst2",
+    "2 · Counterfactuals": "sst2",
+    "3 · Misclassifications": "sst2",
+    "1 · Feature views": "cifar10",
+    "2 · Misclassifications": "cifar10",
+    "Saliency lab": "digits",
 }
 
 
-@pytest.mark.parametrize("path", list(NEEDS) + ["add_data"])
-def test_each_guided_start_opens_its_page_with_its_settings(path):
-    if path in NEEDS:
-        require(NEEDS[path])
+@pytest.mark.parametrize("label", list(NEEDS) + ["Add data"])
+def test_each_guided_start_opens_its_page_with_its_settings(label):
+    if label in NEEDS:
+        require(NEEDS[label])
     at = _home()
-    (params,) = [p for _, link, p in _starts(at) if link == path]
+    ((path, params),) = [(link, p) for text, link, p in _starts(at) if text == label]
     at.query_params = params
     at.switch_page(PAGE_FILES[path]).run()
     assert_ok(at, errors=True)
@@ -105,7 +113,7 @@ def test_each_guided_start_opens_its_page_with_its_settings(path):
         key = state.for_dataset(state.INSPECT_MODELS, "icu_physionet2012")
         assert at.multiselect(key=key).value == ICU_MODELS
     if state.Q_LAYER in params:
-        assert "sst2-finetuned-sst2" in [s.value for s in at.selectbox]
+        assert params[state.Q_LAYER][0] in [s.value for s in at.selectbox]
     # Every parameter of the link is on the landed page's own link.
     for param, values in params.items():
         got = at.query_params[param]

@@ -249,3 +249,22 @@ def confusion_vs_shared(
         ]
     )
     return pairs, _correlations(pairs)
+
+
+def correlation_text(pairs: pd.DataFrame, correlation: dict) -> str:
+    """:func:`confusion_vs_shared`'s correlations in words, or why there are none
+    (e.g. a sparse layer whose classes share no feature, or a dense one whose
+    classes all share every feature)."""
+    if np.isnan(correlation["pearson"]):
+        if pairs.shared.nunique() < 2:
+            n = int(pairs.shared.iloc[0]) if len(pairs) else 0
+            return (
+                f"no correlation: each of the {len(pairs)} class pairs shares "
+                f"{n} feature{'' if n == 1 else 's'}"
+            )
+        return f"no correlation: the {len(pairs)} class pairs are confused equally"
+    return (
+        f"Pearson {correlation['pearson']:.3f} (p = {correlation['pearson_p']:.2g}), "
+        f"Spearman {correlation['spearman']:.3f} (p = "
+        f"{correlation['spearman_p']:.2g}) over {len(pairs)} class pairs"
+    )

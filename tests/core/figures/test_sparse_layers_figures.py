@@ -133,5 +133,12 @@ def test_confusion_vs_shared_figure_plots_each_pair_and_names_the_correlation():
     (points,) = fig.data
     assert list(points.x) == [1, 4, 2] and list(points.y) == [0.1, 0.3, 0.2]
     assert fig.layout.title.text == (
-        "sparse layer · Pearson 0.50 (p = 0.04), Spearman 0.75"
+        "sparse layer · Pearson 0.500 (p = 0.04), Spearman 0.750 (p = 0.1) over 3 "
+        "class pairs"
+    )
+    # Classes that share no feature (a very sparse layer): no correlation, why.
+    nan = dict.fromkeys(corr, float("nan"))
+    fig = figures.confusion_vs_shared_figure(pairs.assign(shared=0), nan, "sparse")
+    assert fig.layout.title.text == (
+        "sparse layer · no correlation: each of the 3 class pairs shares 0 features"
     )

@@ -11,8 +11,9 @@ from lime.wrappers.scikit_image import SegmentationAlgorithm
 from torch import nn
 
 from core.data.builtin.images import pixels
+from core.paths import ASSETS_DIR
 from core.sparse_layers.feature_views import views as views_module
-from core.sparse_layers.feature_views.source import ImageFeatures
+from core.sparse_layers.feature_views.source import ImageFeatures, layer_source
 from core.sparse_layers.feature_views.superpixels import (
     SuperpixelSettings,
     superpixels,
@@ -29,7 +30,10 @@ from core.sparse_layers.feature_views.visualisation import (
     VisualisationSettings,
     visualise,
 )
+from core.sparse_layers.sparse_layer import SparseLayer
+from core.training import store
 from core.training.models import ImageInput
+from tests.dashboard.apptest import require
 
 SIDE = 16
 
@@ -261,6 +265,28 @@ def test_shipped_views_are_read_after_the_users_cache(images, tmp_path, monkeypa
     other.write_bytes(shipped.read_bytes())
     with pytest.warns(UserWarning, match="holds unit 0 with 2 images"):
         assert cached_view(feats, images, 1, **kwargs) is None
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["mnist-penultimate-mnist-mlp-none", "cifar10-penultimate-cifar10-airbench-none"],
+)
+def test_every_shipped_image_layer_ships_its_selected_features_views(
+    name, tmp_path, monkeypatch
+):
+    dataset = name.split("-")[0]
+    require(dataset)
+    monkeypatch.setattr(views_module, "cache_dir", lambda: tmp_path)  # empty
+    monkeypatch.setattr(views_module, "SHIPPED_DIR", ASSETS_DIR / "feature_views")
+    monkeypatch.setattr(store, "SHIPPED_DIR", ASSETS_DIR / "models")
+    src = layer_source(SparseLayer.load(ASSETS_DIR / "sparse_layers" / name), "test")
+    assert src.selected
+    for feature in src.selected:
+        (unit,) = src.units_of([feature])
+        view = cached_view(src.features, src.images, unit)
+        assert view is not None, feature
+        # The top images are the split's rows they name.
+        np.testing.assert_array_equal(view.images, src.images[view.indices])
 
 
 def test_bad_features_images_and_modules_are_named(images):

@@ -408,8 +408,10 @@ def cmd_errors(args: argparse.Namespace) -> int:
         "sparse_features": int(len(sparse.used)),
         "sparse_weights": int((sparse.weight != 0).sum()),
     }
+    tables = {}
     for name, lay in wb.layers.items():
         table, _ = misclassifications(lay, H, y)
+        tables[name] = table
         summary = misclassification_summary(table, len(y))
         result[name] = summary
         lo, hi = wilson_interval(summary["fixed_by_top_feature"], summary["errors"])
@@ -424,6 +426,18 @@ def cmd_errors(args: argparse.Namespace) -> int:
             result[name]["confusion_vs_shared"] = corr
             line += f"; confusion vs shared features: {correlation_text(pairs, corr)}"
         print(line)
+    # The same denominator for both layers: the inputs both get wrong.
+    fixed = {n: set(t["index"][t.fixed]) for n, t in tables.items()}
+    common = set(tables["sparse"]["index"]) & set(tables["dense"]["index"])
+    result["common_errors"] = {
+        "errors": len(common),
+        **{f"fixed_{n}": len(common & f) for n, f in fixed.items()},
+    }
+    print(
+        f"common: {len(common)} inputs both layers get wrong; zeroing the top "
+        + "feature fixes "
+        + ", ".join(f"{len(common & f)} in the {n} layer" for n, f in fixed.items())
+    )
     if args.out:
         _write_json(args.out, result)
     return 0

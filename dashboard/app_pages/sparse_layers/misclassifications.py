@@ -166,7 +166,7 @@ elif is_image_layer(wb.stored):
     feature = int(row.top_feature)
     title = (
         f"#{row['index']} ({split}): {row.true} predicted {row.predicted}; "
-        f"feature {feature} (γ = {row.gamma:+.3f})"
+        f"feature {feature} (gamma = {row.gamma:+.3f})"
         + ("; zeroing it fixes the error" if row.fixed else "")
     )
     png = viewing.show_error(
@@ -185,6 +185,11 @@ if layer.weight.shape[0] >= 3:
         config=downloads.png_config(wb.name, which, "confusion"),
     )
     rep.figure(fig, "Class confusion against the features two classes share.")
+    if which == "sparse" and pairs.shared.nunique() < 2:
+        st.caption(
+            "Every class pair shares as many features here, so there is nothing to "
+            "correlate: slide λ to the right (denser) until classes share features."
+        )
     st.caption(downloads.PNG_HINT)
     downloads.table(
         pairs,

@@ -16,6 +16,8 @@ import pytest
 import core.sparse_layers.debugging.lime_clouds as lime_clouds
 from core.cli.main import main
 from core.paths import ASSETS_DIR, layers_dir
+from core.sparse_layers.debugging.misclassifications import misclassifications
+from core.sparse_layers.debugging.workbench import workbench
 from core.sparse_layers.sparse_layer import compute_sparse_layer
 from tests.core.threads import one_torch_thread  # noqa: F401
 from tests.dashboard.apptest import require
@@ -175,6 +177,20 @@ def test_errors_command_on_a_multiclass_layer(tmp_path, capsys):
         "spearman",
         "spearman_p",
     }
+    # Both layers' fixes on the errors they share: one denominator.
+    wb = workbench("digits-raw")
+    H, y = wb.features("test"), wb.labels("test")
+    tables = {n: misclassifications(lay, H, y)[0] for n, lay in wb.layers.items()}
+    common = set(tables["sparse"]["index"]) & set(tables["dense"]["index"])
+    assert result["common_errors"] == {
+        "errors": len(common),
+        **{
+            f"fixed_{n}": len(common & set(t["index"][t.fixed]))
+            for n, t in tables.items()
+        },
+    }
+    lo, hi = result["sparse"]["share_fixed_95ci"]
+    assert lo <= result["sparse"]["share_fixed"] <= hi
     assert main(["errors", "--layer", "digits-raw", "--index", "99"]) == 1
     assert "λ index must be in" in capsys.readouterr().err
     assert main(["word-clouds", "--layer", "digits-raw"]) == 1

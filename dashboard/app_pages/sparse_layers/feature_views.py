@@ -56,7 +56,12 @@ feature = int(
         order,
         format_func=lambda f: (
             f"feature {f} ({src.names[f]}) · "
-            + ("sparse layer" if f in in_sparse else "dense only")
+            + (
+                "sparse layer: "
+                + ", ".join(classes[c] for c in np.flatnonzero(sparse_w[:, f]))
+                if f in in_sparse
+                else "dense only"
+            )
         ),
         key=feature_key,
     )

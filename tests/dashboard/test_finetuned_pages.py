@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 import core.sparse_layers.debugging.lime_clouds as lime_clouds
-import core.sparse_layers.encoders as encoders
+import core.sparse_layers.encoders.finetuning as finetuning
 import core.sparse_layers.sparse_layer as sparse_layer
 from core.paths import ASSETS_DIR
 from core.threads import torch_threads
@@ -28,7 +28,7 @@ def shipped(tmp_path, monkeypatch):
     monkeypatch.setattr(lime_clouds, "SHIPPED_DIR", ASSETS_DIR / "wordclouds")
     monkeypatch.setattr(sparse_layer, "SHIPPED_DIR", ASSETS_DIR / "sparse_layers")
     # Training would show up as a progress bar of the fine-tune: forbid it.
-    monkeypatch.setattr(encoders, "finetune", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(finetuning, "finetune", lambda *a, **k: 1 / 0)
     with torch_threads(1):
         yield
 

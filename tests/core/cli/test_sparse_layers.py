@@ -206,3 +206,19 @@ def test_encode_sentences_returns_rows_in_the_order_given():
         np.testing.assert_allclose(row, encode_sentences([text])[0], atol=1e-5)
     # The same embeddings as the model's own encode (pooling, normalisation).
     np.testing.assert_allclose(together, _encoder().encode(texts), atol=1e-5)
+
+
+def test_dataset_picks_its_fine_tuned_layer_first_then_minilm():
+    from argparse import Namespace
+
+    from core.cli.sparse_layers import _layer_name
+
+    args = Namespace(layer=None, dataset="sst2")
+    with pytest.raises(ValueError, match="No text layer of 'sst2' is stored"):
+        _layer_name(args)
+    for name in ("sst2-minilm", "sst2-finetuned-sst2"):
+        shutil.copytree(ASSETS_DIR / "sparse_layers" / name, layers_dir() / name)
+    assert _layer_name(args) == "sst2-finetuned-sst2"
+    shutil.rmtree(layers_dir() / "sst2-finetuned-sst2")
+    assert _layer_name(args) == "sst2-minilm"
+    assert _layer_name(Namespace(layer="x", dataset="sst2")) == "x"

@@ -98,8 +98,10 @@ def _tabular_rows(
 #: those two stay, but the synthetic L1-weight row would move to 2e-5 (its
 #: 6.67e-6 sets a higher reference, by less than the seeds' sd): the rows keep
 #: the choice on the grid fixed before the runs.
-#: The CNN rows are still the test-chosen r = 0.1 (docs/table1.md: their grid
-#: needs a GPU).
+#: ``mnist``'s CNN6 gradient L1 was selected the same way and sits at the
+#: strongest of its grid (r = 1, ×10 the test-chosen 0.1): validation AUC is
+#: 0.9996 there, so the 0.005 tolerance allows it. ``cifar10``'s CNN9 row is
+#: still the test-chosen r = 0.1 (docs/table1.md: its grid needs a GPU).
 ROWS: dict[str, tuple[Row, ...]] = {
     "synthetic": _tabular_rows(1e-2, 6.67e-5, 3e-3, 1e-4),
     "adult": _tabular_rows(3.33e-3, 3e-3, 3e-3, 3e-3),
@@ -110,7 +112,7 @@ ROWS: dict[str, tuple[Row, ...]] = {
     "digits": _tabular_rows(1e-2, 1e-3, 1e-3, 3.33e-7),
     "mnist": (
         Row("CNN6 normal", "cnn6", "none"),
-        Row("CNN6 gradient L1", "cnn6", "grad_l1", 0.1),
+        Row("CNN6 gradient L1", "cnn6", "grad_l1", 1.0),
     ),
     "cifar10": (
         Row("CNN9 normal", "cnn9", "none"),

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from core.atomic import atomic_dir
+from core.data.fetch import file_digest
 from core.paths import encoders_dir
 from core.sparse_layers.encoders.model import (
     BASE_MODEL,
@@ -23,7 +24,6 @@ from core.sparse_layers.encoders.model import (
     base_classifier,
     base_config,
     base_digest,
-    file_sha256,
     pad_tokens,
     pooled_features,
     tokenizer,
@@ -353,7 +353,7 @@ def finetune(
             val_accuracy=float("nan"),
             test_accuracy=float("nan"),
             seconds=0.0,
-            weights_sha256=file_sha256(weights),
+            weights_sha256=file_digest(weights),
             weights_bytes=weights.stat().st_size,
             params_tuned=int(sum(t.numel() for t in best_state.values())),
         )

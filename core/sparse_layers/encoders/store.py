@@ -10,6 +10,7 @@ from pathlib import Path
 
 import torch
 
+from core.data.fetch import file_digest
 from core.errors import ModelStoreError
 from core.paths import ASSETS_DIR, encoders_dir
 from core.sparse_layers.encoders.model import (
@@ -17,7 +18,6 @@ from core.sparse_layers.encoders.model import (
     EncoderClassifier,
     base_classifier,
     base_digest,
-    file_sha256,
     tuned_names,
 )
 
@@ -156,7 +156,7 @@ def load_encoder(folder: Path) -> tuple[EncoderClassifier, EncoderCard]:
     weights = folder / WEIGHTS_FILE
     if not weights.is_file():
         raise ModelStoreError(f"{weights} is missing")
-    digest = file_sha256(weights)
+    digest = file_digest(weights)
     if digest != card.weights_sha256:
         raise ModelStoreError(
             f"{weights} has SHA-256 {digest[:16]}…, its card says "

@@ -32,17 +32,18 @@ def _loss(Z: torch.Tensor, Y: torch.Tensor) -> float:
     return -(_log_softmax(Z) * Y).sum(1).double().mean().item()
 
 
-def fista_path(X, y, lambdas, alpha, tol=1e-4, max_epochs=2000):
+def fista_path(X, y, lambdas, alpha, tol=1e-4, max_epochs=2000, device="cpu"):
     """Coefficients (K, k, p), intercepts (K, k) and epochs per λ.
 
-    ``X`` standardised (n × p), ``y`` class codes 0..k−1, ``lambdas`` decreasing.
+    ``X`` standardised (n × p), ``y`` class codes 0..k−1, ``lambdas``
+    decreasing; the tensors live on ``device``.
     """
-    X = torch.as_tensor(np.ascontiguousarray(X), dtype=torch.float32)
+    X = torch.as_tensor(np.ascontiguousarray(X), dtype=torch.float32, device=device)
     n, p = X.shape
-    Y = torch.nn.functional.one_hot(torch.as_tensor(y).long()).float()
+    Y = torch.nn.functional.one_hot(torch.as_tensor(y, device=device).long()).float()
     k = Y.shape[1]
     log_prior = Y.mean(0).clamp_min(1e-12).log()
-    B, b = torch.zeros(k, p), log_prior - log_prior.mean()
+    B, b = torch.zeros(k, p, device=device), log_prior - log_prior.mean()
     scale = ((Y - Y.mean(0)).T @ X).abs().max().item() / n
     L, coefs, intercepts, epochs = 1.0, [], [], []
     for lam in lambdas:
@@ -79,7 +80,7 @@ def fista_path(X, y, lambdas, alpha, tol=1e-4, max_epochs=2000):
             B, b, Z, t = Bn, bn, Zn, t_next
         else:
             B, b = Bn, bn
-        coefs.append(B.numpy().copy())
-        intercepts.append(b.numpy().copy())
+        coefs.append(B.cpu().numpy().copy())
+        intercepts.append(b.cpu().numpy().copy())
         epochs.append(it)
     return np.stack(coefs), np.stack(intercepts), np.array(epochs)

@@ -14,6 +14,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from core.cli.executors import add_executor_options, executor_for
+from core.sparse_layers.glm.solvers import STOPS
 
 
 def _counter_bar(desc: str, unit: str, total: int = 1):
@@ -556,15 +557,17 @@ def _add_sparse_layer_command(sub) -> None:
     p.add_argument(
         "--tol",
         type=float,
-        default=1e-4,
-        help="the stop's tolerance: KKT violation relative to λ_max·α (--stop kkt) "
-        "or relative duality gap (--stop duality_gap)",
+        default=None,
+        help="the stop's tolerance: estimated relative objective gap (--stop "
+        "objective, default 1e-5), KKT violation relative to λ_max·α (--stop kkt, "
+        "1e-4) or relative duality gap (--stop duality_gap, 1e-4)",
     )
     p.add_argument(
         "--stop",
-        choices=("kkt", "duality_gap"),
-        default="kkt",
-        help="when a λ is solved: KKT violation (default, as glmnet/skglm) or the "
+        choices=STOPS,
+        default="objective",
+        help="when a λ is solved: the objective estimated within --tol of its "
+        "minimum (default), the KKT violation alone (as glmnet/skglm), or the "
         "stricter duality-gap certificate",
     )
     p.add_argument(

@@ -86,6 +86,9 @@ class FistaState:
         The ``L`` of that step: ``L (y − x)`` is the proximal-gradient mapping
         at ``y``, zero exactly at a minimiser (a stopping test that costs no
         extra gradient).
+    value : tensor of shape (B,)
+        The smooth part ``f(x)`` (computed for the step's decrease test: an
+        objective-based test needs only the penalty on top).
     """
 
     iteration: int
@@ -95,6 +98,7 @@ class FistaState:
     z: Parts
     point: Parts
     lipschitz: torch.Tensor
+    value: torch.Tensor
 
 
 @dataclass(frozen=True)
@@ -266,7 +270,7 @@ def fista(
         zy = _extrapolate(z_new, z, weight)
         fy = smooth.value(zy) if weight > 0 else f_new
         previous, x, z, momentum = x, new, z_new, momentum_next
-        state = FistaState(n_done, n_done == n_iter, x, previous, z, point, L)
+        state = FistaState(n_done, n_done == n_iter, x, previous, z, point, L, f_new)
         if stop is not None and stop(state):
             converged = True
             break

@@ -23,6 +23,7 @@ from core.sparse_layers.deep_features import (
     extractor_id,
     feature_set,
 )
+from core.sparse_layers.glm.solvers import tolerance_for
 from core.sparse_layers.sparse_layer import SparseLayer, fit_sparse_layer, layer_name
 from core.threads import torch_threads
 
@@ -131,7 +132,7 @@ def stored_matches(job: LayerJob, settings: dict) -> SparseLayer | None:
         layer.dataset == job.dataset
         and layer.features == job.features
         and path.alpha == job.alpha
-        and path.tol == settings["tol"]
+        and path.tol == tolerance_for(settings["stop"], settings["tol"])
         and path.stop == settings["stop"]
         and layer.tolerance == settings["tolerance"]
         and layer.encoder == extractor_id(job.features)
@@ -156,8 +157,8 @@ def fit_layers(
     *,
     n_lambdas: int = 100,
     eps: float = 1e-3,
-    tol: float = 1e-4,
-    stop: str = "kkt",
+    tol: float | None = None,
+    stop: str = "objective",
     tolerance: float = 0.05,
     max_memory: str | int | None = None,
     executor: Executor | None = None,

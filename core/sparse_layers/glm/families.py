@@ -61,6 +61,13 @@ class Family:
         """∂loss_i/∂z_i for every example, shape (n, n_outputs)."""
         raise NotImplementedError
 
+    def losses_and_residual(
+        self, Z: torch.Tensor, Y: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """:meth:`losses` and :meth:`residual` at once (a family may share
+        their work)."""
+        return self.losses(Z, Y), self.residual(Z, Y)
+
     def conjugate(self, R: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
         """Σ_i loss_i*(r_i): the conjugate at the rows of ``R`` (dual points)."""
         raise NotImplementedError
@@ -101,6 +108,15 @@ class Multinomial(Family):
 
     def residual(self, Z, Y):
         return _softmax(Z) - Y
+
+    def losses_and_residual(self, Z, Y):
+        # One exponential for both: FISTA needs the loss and the gradient at
+        # every extrapolated point.
+        shifted = Z - Z.amax(dim=1, keepdim=True)
+        E = shifted.exp()
+        total = E.sum(dim=1, keepdim=True)
+        losses = -((shifted - total.log()) * Y).sum(dim=1)
+        return losses, E / total - Y
 
     def conjugate(self, R, Y):
         # loss*(r) = Σ_k q_k log q_k with q = r + y in the simplex.

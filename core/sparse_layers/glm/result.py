@@ -77,7 +77,7 @@ class ElasticNetPath:
     scale: np.ndarray
     diagnostics: dict[str, np.ndarray] = field(default_factory=dict)
     n_train: int = 0
-    stop: str = "kkt"
+    stop: str = "objective"
 
     @classmethod
     def from_records(

@@ -12,7 +12,12 @@ import numpy as np
 import pytest
 import torch
 
-from benchmarks.enet_path import GLM_SAGA_LAMBDA_MAX_PASSES, ShuffledBatches
+from benchmarks.enet_imagenet import imagenet_like
+from benchmarks.enet_path import (
+    GLM_SAGA_LAMBDA_MAX_PASSES,
+    ShuffledBatches,
+    print_rows,
+)
 from benchmarks.word_clouds import (
     check_same_weights,
     lime_all_features,
@@ -120,3 +125,42 @@ def test_glm_saga_epochs_are_its_passes_less_lambda_max_and_scoring():
     n_lambdas = len(out["path"])
     assert sum(epochs) >= n_lambdas
     assert loader.passes - GLM_SAGA_LAMBDA_MAX_PASSES - n_lambdas == sum(epochs)
+
+
+def _row(seconds, objectives, last=2):
+    return dict(
+        seconds=seconds,
+        epochs=10,
+        lambdas=len(objectives),
+        obj=dict(enumerate(objectives)),
+        nnz=3,
+        acc=0.5,
+        note="",
+        last=last,
+        mine=1.0,
+        span="",
+    )
+
+
+def test_time_to_target_takes_each_solvers_fastest_setting_within_it(capsys):
+    best = [1.0, 1.0, 1.0]
+    rows = {
+        "sparselens 0.0001": _row(2.0, [1.0, 1.0, 1.001]),  # misses 1e-4
+        "sparselens 1e-05": _row(4.0, [1.0, 1.0, 1.00005]),
+        "sparselens 1e-06": _row(6.0, best),
+        "FISTA-60 1e-05": _row(9.0, [1.0, 1.00002, 1.0]),
+        "FISTA-60 1e-06": _row(20.0, best),
+        "glmnet 1e-07": _row(1.0, [1.0, 1.01, 1.0]),
+    }
+    print_rows(rows, None, 1e-4)
+    out = capsys.readouterr().out
+    assert "sparselens: 4.0 s (sparselens 1e-05)" in out
+    assert "FISTA-60: 9.0 s (FISTA-60 1e-05), 2.2× SparseLens's" in out
+    assert "glmnet: no setting run reached it" in out
+
+
+def test_imagenet_like_draws_the_shapes_asked_for():
+    X, y, Xte, yte = imagenet_like(3000, 40, 7, 500)
+    assert X.shape == (3000, 40) and Xte.shape == (500, 40)
+    assert X.dtype == np.float32 and (X >= 0).all()
+    assert set(np.unique(y)) <= set(range(7)) and len(np.unique(y)) == 7

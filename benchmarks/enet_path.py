@@ -20,7 +20,7 @@ glm_saga's loader and λ_max passes, glmnet's copy to Fortran order).
 Solvers:
 
 - ``sparselens``: :func:`core.sparse_layers.glm.elastic_net_path`, default stop
-  (the objective estimated within 1e-5 of its minimum, KKT violation ≤ 1e-4 ·
+  (the objective estimated within 5e-6 of its minimum, KKT violation ≤ 1e-4 ·
   λ_max·α); ``sparselens_kkt``: ``stop="kkt"`` (the KKT violation alone,
   1e-4); ``sparselens_gap``: ``stop="duality_gap"`` (relative duality gap ≤
   1e-4);

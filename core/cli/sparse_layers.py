@@ -559,7 +559,7 @@ def _add_sparse_layer_command(sub) -> None:
         type=float,
         default=None,
         help="the stop's tolerance: estimated relative objective gap (--stop "
-        "objective, default 1e-5), KKT violation relative to λ_max·α (--stop kkt, "
+        "objective, default 5e-6), KKT violation relative to λ_max·α (--stop kkt, "
         "1e-4) or relative duality gap (--stop duality_gap, 1e-4)",
     )
     p.add_argument(

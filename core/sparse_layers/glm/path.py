@@ -39,6 +39,8 @@ from core.threads import threads_for, torch_threads
 #: ``progress(done, total)`` after each λ.
 Progress = Callable[[int, int], None]
 
+#: SAGA's default tolerance: glm_saga's on the change in parameters.
+SAGA_TOL = 1e-4
 #: The precisions a path can be solved in, by name.
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -56,7 +58,7 @@ class PathSettings:
 
     solver: str = "fista"
     alpha: float = 0.99
-    tol: float = 1e-5
+    tol: float = 5e-6
     stop: str = "objective"
     max_epochs: int = 2000
     screening: bool = True
@@ -152,7 +154,7 @@ def elastic_net_path(
         Use these λ instead (sorted decreasing here).
     tol : float, optional
         FISTA: when a λ is solved (see ``stop``; None: the stop's default,
-        1e-5 for ``"objective"``, 1e-4 for the others). SAGA: glm_saga's
+        5e-6 for ``"objective"``, 1e-4 for the others). SAGA: glm_saga's
         change-in-parameters criterion (None: 1e-4).
     stop : {"objective", "kkt", "duality_gap"}
         FISTA's stopping rule. ``"objective"`` (default): the objective is
@@ -224,14 +226,11 @@ def elastic_net_path(
     Mądry (2021), "Leveraging sparse linear layers for debuggable deep networks".
     """
     fam = get_family(family)
-    path_solver(solver)  # an unknown name fails before any work
-    # SAGA's default is glm_saga's change in parameters, 1e-4.
-    tol = (
-        solvers.tolerance_for(stop, tol)
-        if tol is not None or solver == "fista"
-        else 1e-4
-    )
-    solvers.tolerance_for(stop, None)  # an unknown stop fails too
+    path_solver(solver)  # an unknown solver or stop fails before any work
+    default_tol = solvers.tolerance_for(stop, None)
+    if tol is None:
+        # SAGA's is glm_saga's change in parameters.
+        tol = default_tol if solver == "fista" else SAGA_TOL
     settings = PathSettings(
         solver=solver,
         alpha=alpha,

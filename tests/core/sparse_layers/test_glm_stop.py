@@ -24,7 +24,7 @@ from core.sparse_layers.glm.solvers import (
 )
 from tests.core.sparse_layers.problems import multinomial_problem, sklearn_logistic
 
-#: The issue's goal, and what the default stop (tol 1e-5 on its estimate) is held to:
+#: The issue's goal, and what the default stop (tol 5e-6 on its estimate) is held to:
 #: the objective within this relative gap of the optimum at every λ.
 OBJECTIVE_RTOL = 1e-4
 #: A duality gap is a bound (≥ 0); float32 predictions may round it below zero

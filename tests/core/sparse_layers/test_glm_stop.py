@@ -18,6 +18,7 @@ from core.sparse_layers.glm import elastic_net_path, get_family
 from core.sparse_layers.glm.solvers import (
     DEFAULT_TOL,
     MIN_WINDOW,
+    STOPS,
     ElasticNetPenalty,
     ObjectiveStop,
     refit_intercept,
@@ -193,7 +194,10 @@ def test_sparse_layer_command_passes_the_stop_to_the_path(capsys):
     assert np.all(layer.path.diagnostics["gap"] <= 1e-4)
     with pytest.raises(SystemExit):
         main([*argv[:-1], "kkt-ish"])
-    assert "invalid choice: 'kkt-ish'" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "invalid choice: 'kkt-ish'" in err
+    # The CLI spells out STOPS (building its parser imports no torch).
+    assert f"choose from {', '.join(map(repr, STOPS))})" in err
 
 
 def _states(objectives, mapping=0.0):

@@ -96,6 +96,12 @@ SOLVERS = (
     "sklearn",
 )
 PROBLEMS = ("p1", "p1b", "p2", "sst2")
+#: SparseLens under its other stops, at their default tolerances: solver name →
+#: (stop, row label, the rule in words).
+OTHER_STOPS = {
+    "sparselens_gap": ("duality_gap", "sparselens-gap 1e-4", "duality gap ≤ 1e-4"),
+    "sparselens_kkt": ("kkt", "sparselens-kkt 1e-4", "KKT ≤ 1e-4·λ_max·α"),
+}
 
 
 def synthetic_problem(n: int, p: int, k: int, seed: int = 0, latent_dim: int = 64):
@@ -464,22 +470,13 @@ def other_rows(path: ElasticNetPath, X, y, Xte, yte, args, score) -> dict[str, d
             span=f"first {idx[-1] + 1} λ" if idx[-1] < K - 1 else f"all {K} λ",
         )
 
-    if "sparselens_gap" in args.solvers:
-        gap_path, s, ep, warned = run_sparselens(
-            X, y, None, None, args.device, "duality_gap", path.lambdas
-        )
-        note = "stop: duality gap ≤ 1e-4" + (f", {warned} λ warned" if warned else "")
-        rows["sparselens-gap 1e-4"] = row(
-            gap_path.coef, gap_path.intercept, s, ep, range(K), note
-        )
-    if "sparselens_kkt" in args.solvers:
-        kkt_path, s, ep, warned = run_sparselens(
-            X, y, None, None, args.device, "kkt", path.lambdas
-        )
-        note = "stop: KKT ≤ 1e-4·λ_max·α" + (f", {warned} λ warned" if warned else "")
-        rows["sparselens-kkt 1e-4"] = row(
-            kkt_path.coef, kkt_path.intercept, s, ep, range(K), note
-        )
+    for solver, (stop, label, rule) in OTHER_STOPS.items():
+        if solver in args.solvers:
+            other, s, ep, warned = run_sparselens(
+                X, y, None, None, args.device, stop, path.lambdas
+            )
+            note = f"stop: {rule}" + (f", {warned} λ warned" if warned else "")
+            rows[label] = row(other.coef, other.intercept, s, ep, range(K), note)
     for tol in args.fista_tols if "fista" in args.solvers else ():
         coef, icpt, s, ep, capped = run_fista_baseline(path, X, y, args.device, tol)
         note = f"{capped} λ at 2,000 epochs" if capped else ""

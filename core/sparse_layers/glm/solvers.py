@@ -383,8 +383,6 @@ class ObjectiveStop:
         #: (B, b, Z, objective) of the lowest objective seen (the start: inf).
         self.best = (*start, math.inf)
         self.trace: list[float] = []  # the running minimum after each iteration
-        #: The last estimate of what is left, relative to the objective.
-        self.left = math.inf
 
     def __call__(self, state: FistaState) -> bool:
         kkt_met = self.kkt(state)
@@ -405,8 +403,8 @@ class ObjectiveStop:
         else:
             rate = recent / before
             left = recent * rate / (1 - rate)
-        self.left = left / abs(now) if now else math.inf
-        if kkt_met and self.left <= self.tol:
+        relative = left / abs(now) if now else math.inf
+        if kkt_met and relative <= self.tol:
             # The iterate the KKT test passed, not an earlier one whose
             # objective is lower only by rounding.
             self.best = (state.x[0][0], state.x[1][0], state.z[0], objective)
@@ -517,19 +515,19 @@ def solve_by_fista(
     loss = GlmLoss(family, as_design(X), Y)
     # The first check replaces the start (its value is inf): no predictions.
     start = (B, b, None)
-    if stop not in STOPS:
-        raise ValueError(f"Unknown stop {stop!r}; expected one of {STOPS}")
+    tol = tolerance_for(stop, tol)  # an unknown stop fails here
     if stop != "duality_gap" and scale is None:
         raise ValueError(f"stop={stop!r} needs scale, max |Xᵀ(Y − Ȳ)| / n")
+    regulariser = ElasticNetPenalty(lam, alpha)
     if stop == "duality_gap":
         rule = DualityGapStop(loss, lam, alpha, tol, check_every, start)
     elif stop == "kkt":
         rule = KktStop(tol, scale, start)
     else:
-        rule = ObjectiveStop(ElasticNetPenalty(lam, alpha), tol, scale, start)
+        rule = ObjectiveStop(regulariser, tol, scale, start)
     result = fista(
         loss,
-        ElasticNetPenalty(lam, alpha),
+        regulariser,
         (B[None], b[None]),
         lipschitz=lipschitz,
         stop=rule,

@@ -55,7 +55,9 @@ several). A solver run on a prefix of the path (glm_saga capped, scikit-learn
 to λ[91]) is timed against SparseLens called on the same λ (labelled "first
 K λ"). Before the solvers, the memory-bandwidth floor of an epoch: the
 time of one plain read of the standardised X (a sum), and of the two products
-an unfused FISTA epoch makes (``X Bᵀ`` and ``Rᵀ X`` on every feature).
+an unfused FISTA epoch makes (``X Bᵀ + b`` and ``Rᵀ X`` on every feature), by
+SparseLens's kernels (oneDNN's linear; ``Rᵀ X`` split over threads), which
+the FISTA baseline uses too, and by the BLAS matmul.
 
 Problems: ``p1`` 10,000 × 512, 10 classes; ``p1b`` the same size from a
 1,024-dimensional latent instead of 64 (features far less correlated);
@@ -84,6 +86,7 @@ from core.sparse_layers.glm import (
     get_family,
     solvers,
 )
+from core.sparse_layers.glm.design import affine, transpose_product
 
 ALPHA = 0.99
 SOLVERS = (
@@ -191,11 +194,13 @@ def reference_path(X, y, lambdas, tol, max_epochs):
 def epoch_floor(path: ElasticNetPath, X, repeats: int = 20) -> dict[str, float]:
     """Milliseconds of one plain read of the standardised X (float32, a sum:
     the memory-bandwidth floor of an epoch) and of the two products an
-    unfused epoch makes on every feature (``X Bᵀ``, ``Rᵀ X``), best of
-    ``repeats``."""
-    Xt = torch.as_tensor(path.standardized(X))
+    unfused epoch makes on every feature (``X Bᵀ + b``, ``Rᵀ X``) by
+    SparseLens's kernels (:func:`~core.sparse_layers.glm.design.affine`,
+    :func:`~core.sparse_layers.glm.design.transpose_product`) and by the BLAS
+    matmul, best of ``repeats``."""
+    Xt = torch.as_tensor(np.ascontiguousarray(path.standardized(X)))
     k = path.coef.shape[1]
-    B = torch.randn(k, Xt.shape[1])
+    B, b = torch.randn(k, Xt.shape[1]), torch.randn(k)
     R = torch.randn(Xt.shape[0], k)
 
     def best(fn) -> float:
@@ -210,7 +215,8 @@ def epoch_floor(path: ElasticNetPath, X, repeats: int = 20) -> dict[str, float]:
     return dict(
         mb=Xt.numel() * 4 / 1e6,
         read=read,
-        products=best(lambda: (Xt @ B.T, R.T @ Xt)),
+        products=best(lambda: (affine(Xt, B, b), transpose_product(R, Xt))),
+        blas=best(lambda: (Xt @ B.T + b, R.T @ Xt)),
     )
 
 
@@ -511,8 +517,9 @@ def solver_rows(X, y, Xte, yte, args) -> tuple[dict[str, dict], dict | None]:
     floor = epoch_floor(path, X)
     print(
         f"X: {floor['mb']:.1f} MB float32; one read {floor['read']:.2f} ms "
-        f"({floor['mb'] / floor['read']:.1f} GB/s); X Bᵀ and Rᵀ X on every "
-        f"feature {floor['products']:.2f} ms; SparseLens "
+        f"({floor['mb'] / floor['read']:.1f} GB/s); X Bᵀ + b and Rᵀ X on every "
+        f"feature {floor['products']:.2f} ms (by the BLAS matmul "
+        f"{floor['blas']:.2f} ms); SparseLens "
         f"{1e3 * sec / epochs:.2f} ms per epoch (its whole time over its epochs)"
     )
     score = Scorer(path, X, y)

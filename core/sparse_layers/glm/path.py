@@ -7,6 +7,7 @@ fit from the previous one, as glm_saga (Wong et al. 2021) and glmnet do.
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from collections.abc import Callable
@@ -41,6 +42,11 @@ Progress = Callable[[int, int], None]
 
 #: SAGA's default tolerance: glm_saga's on the change in parameters.
 SAGA_TOL = 1e-4
+#: Working sets are as wide as a multiple of this many features (or every
+#: feature): each width is one kernel oneDNN compiles and keeps
+#: (:func:`~core.sparse_layers.glm.design.affine`), so a path compiles at most
+#: p / 64 of them.
+WIDTH_STEP = 64
 #: The precisions a path can be solved in, by name.
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -563,7 +569,7 @@ def _working_set_fista(
     alpha, tol, max_epochs = settings.alpha, settings.tol, settings.max_epochs
     if settings.screening:
         strong = G.abs().amax(dim=0) >= alpha * (2 * lam - prev_lam)
-        work = strong | (B != 0).any(dim=0)
+        work = _widened(strong | (B != 0).any(dim=0), G)
     else:
         work = torch.ones(p, dtype=torch.bool, device=B.device)
     epochs, rounds = 0, 0
@@ -608,9 +614,26 @@ def _working_set_fista(
             # KKT holds outside the working set but the gap is not yet small:
             # keep solving on the same set with what remains of the budget.
             continue
-        work = work | violators
+        work = _widened(work | violators, G)
     result = solvers.Solution(B, b, epochs, primal, gap, done, kkt / scale)
     return result, L, G, rounds
+
+
+def _widened(work: torch.Tensor, G: torch.Tensor) -> torch.Tensor:
+    """``work`` with the features of largest gradient outside it added, up to
+    the next multiple of :data:`WIDTH_STEP` (at most every feature).
+
+    A working set is any superset of the features the strong rule keeps; the
+    added ones are those nearest to entering (the gradient ``G``, k × p).
+    """
+    count = int(work.sum())
+    width = min(len(work), -(-count // WIDTH_STEP) * WIDTH_STEP)
+    if width == count:
+        return work
+    nearness = G.abs().amax(dim=0).masked_fill(work, -math.inf)
+    wider = work.clone()
+    wider[nearness.topk(width - count).indices] = True
+    return wider
 
 
 def _extrapolate(current, previous, lam):

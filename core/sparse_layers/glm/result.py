@@ -60,7 +60,7 @@ class ElasticNetPath:
         ``train_loss``/``train_accuracy`` and ``val_loss``/``val_accuracy``
         (NaN without validation data; accuracy NaN for ``gaussian``).
     n_train : int
-    stop : {"kkt", "duality_gap"}
+    stop : {"objective", "kkt", "duality_gap"}
         FISTA's stopping rule (what ``tol`` bounded).
     """
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from core.sparse_layers.glm import elastic_net_path
+from core.sparse_layers.glm import elastic_net_path, get_family
 from core.sparse_layers.glm.design import (
     InMemoryDesign,
     StreamedDesign,
@@ -39,7 +39,7 @@ CHILD = """
 import json, resource, sys
 import numpy as np
 import torch
-from core.sparse_layers.glm import elastic_net_path
+from core.sparse_layers.glm import elastic_net_path, get_family
 
 X = np.load(sys.argv[1], mmap_mode="r")
 y = np.load(sys.argv[2])
@@ -174,6 +174,20 @@ def test_streamed_products_equal_in_memory_ones_block_by_block(tmp_path):
         whole.columns(idx).linear(B[:, :2], b),
         **close,
     )
+    # The fused pass (predictions, residual and gradient from one read of each
+    # block) against the unfused products on the whole matrix.
+    family = get_family("multinomial")
+    Y = family.targets(torch.as_tensor(y), 3)
+    B3, b3 = torch.randn(3, 6), torch.randn(3)
+    for work in (idx, torch.arange(6)):
+        fused = streamed.predict_and_gradient(
+            streamed.columns(work), B3[:, work], b3, family, Y
+        )
+        unfused = whole.predict_and_gradient(
+            whole.columns(work), B3[:, work], b3, family, Y
+        )
+        for got, want in zip(fused, unfused, strict=True):
+            torch.testing.assert_close(got, want, **close)
 
 
 # ------------------------------------------------------------------ bad input

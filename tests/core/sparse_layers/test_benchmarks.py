@@ -18,6 +18,7 @@ from benchmarks.enet_path import (
     ShuffledBatches,
     print_rows,
 )
+from benchmarks.glm_products import kernel_rows
 from benchmarks.word_clouds import (
     check_same_weights,
     lime_all_features,
@@ -164,3 +165,12 @@ def test_imagenet_like_draws_the_shapes_asked_for():
     assert X.shape == (3000, 40) and Xte.shape == (500, 40)
     assert X.dtype == np.float32 and (X >= 0).all()
     assert set(np.unique(y)) <= set(range(7)) and len(np.unique(y)) == 7
+
+
+def test_product_benchmark_times_every_kernel_and_sees_bfloat16_rounding():
+    rows = {name: (ms, err) for name, ms, err in kernel_rows(300, 64, 3, repeats=1)}
+    assert len(rows) == 6 and all(ms > 0 for ms, _ in rows.values())
+    float32 = [err for name, (_, err) in rows.items() if "bfloat16" not in name]
+    assert all(err <= 1e-5 for err in float32[1:])  # the first is the sum
+    # bfloat16 keeps 8 bits: its error is that of its rounding, far above.
+    assert rows["X @ B.T + b in bfloat16"][1] > 1e-4

@@ -203,21 +203,22 @@ def epoch_floor(path: ElasticNetPath, X, repeats: int = 20) -> dict[str, float]:
     B, b = torch.randn(k, Xt.shape[1]), torch.randn(k)
     R = torch.randn(Xt.shape[0], k)
 
-    def best(fn) -> float:
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - start)
-        return 1e3 * min(times)
-
-    read = best(lambda: Xt.sum())
     return dict(
         mb=Xt.numel() * 4 / 1e6,
-        read=read,
-        products=best(lambda: (affine(Xt, B, b), transpose_product(R, Xt))),
-        blas=best(lambda: (Xt @ B.T + b, R.T @ Xt)),
+        read=best_ms(lambda: Xt.sum(), repeats),
+        products=best_ms(lambda: (affine(Xt, B, b), transpose_product(R, Xt)), repeats),
+        blas=best_ms(lambda: (Xt @ B.T + b, R.T @ Xt), repeats),
     )
+
+
+def best_ms(fn, repeats: int) -> float:
+    """The fastest of ``repeats`` calls of ``fn``, in milliseconds."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return 1e3 * min(times)
 
 
 class ShuffledBatches:

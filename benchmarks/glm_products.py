@@ -25,26 +25,16 @@ from bfloat16 X and products, against float64.
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 import torch
 
-from benchmarks.enet_path import synthetic_problem
+from benchmarks.enet_path import best_ms, synthetic_problem
 from core.sparse_layers.glm import elastic_net_path, get_family, solvers
 from core.sparse_layers.glm.design import affine, transpose_product
 from core.threads import torch_threads
 
 SHAPES = {"P1": (10_000, 512, 10), "P2": (50_000, 2_048, 10)}
-
-
-def best_ms(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return 1e3 * min(times)
 
 
 def kernel_rows(n: int, p: int, k: int, repeats: int) -> list[tuple[str, float, float]]:

@@ -3,8 +3,9 @@
 The solvers touch the standardised features ``X`` (n × p) only through the
 products of :class:`Design`: ``X Bᵀ + b``, ``Rᵀ X``, ``Xᵀ(X v)``, a column
 subset, and the fused pass that computes the predictions, the residual and the
-loss gradient together. :class:`InMemoryDesign` holds ``X`` as one tensor (its
-``X Bᵀ + b`` by oneDNN, :func:`affine`); :class:`StreamedDesign` reads a memory-mapped ``.npy`` file in blocks of rows
+loss gradient together. :class:`InMemoryDesign` holds ``X`` as one tensor
+(``X Bᵀ + b`` by :func:`affine`, ``Rᵀ X`` by :func:`transpose_product`);
+:class:`StreamedDesign` reads a memory-mapped ``.npy`` file in blocks of rows
 sized from a memory budget, standardises each block as it comes and sends it to
 the solver's device, so a pass over ``X`` holds one block at a time whatever
 the number of rows.
@@ -62,8 +63,8 @@ def _onednn_linear():
 #: ``X Wᵀ + b`` by oneDNN, the kernel torch.compile's CPU code calls for a
 #: linear layer. For a GLM's few outputs it beats the BLAS matmul ``X @ Wᵀ``
 #: at the same float32 rounding: on this project's AVX-512 CPU, one thread,
-#: 37 against 98 ms at 50,000 × 2,048 × 10 (P2) and 1.9 against 3.8 ms at
-#: 10,000 × 512 × 10 (P1). oneDNN compiles and caches a kernel per shape
+#: 36.7 against 96.7 ms at 50,000 × 2,048 × 10 (P2) and 1.95 against 3.74 ms
+#: at 10,000 × 512 × 10 (P1) (``python -m benchmarks.glm_products``). oneDNN compiles and caches a kernel per shape
 #: (about 0.6 MB each), so the path keeps the widths of its working sets to a
 #: few (:data:`core.sparse_layers.glm.path.WIDTH_STEP`). A streamed design's
 #: blocks keep the matmul: their memory budget counts every megabyte, and
@@ -93,7 +94,8 @@ def transpose_product(R: torch.Tensor, X: torch.Tensor) -> torch.Tensor:
 
     On the CPU with several threads, one block of rows per thread (a batched
     product, summed): the BLAS product with a few outputs runs on one core
-    whatever the threads (P2 at two threads: 60 ms, against 33 split).
+    whatever the threads (P2's shape on two threads: 71.6 against 34.9 ms,
+    ``python -m benchmarks.glm_products``).
     """
     threads = torch.get_num_threads()
     n = len(X)

@@ -45,7 +45,7 @@ SAGA_TOL = 1e-4
 #: Working sets are as wide as a multiple of this many features (or every
 #: feature): each width is one kernel oneDNN compiles and keeps
 #: (:func:`~core.sparse_layers.glm.design.affine`), so a path compiles at most
-#: p / 64 of them.
+#: ⌈p / 64⌉ of them.
 WIDTH_STEP = 64
 #: The precisions a path can be solved in, by name.
 DTYPES = {"float32": torch.float32, "float64": torch.float64}

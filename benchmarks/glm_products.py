@@ -17,7 +17,9 @@ the best of ``--repeats`` calls of:
   bfloat16 inputs with a float32 result, so its output is bfloat16 too).
 
 Each kernel's error is printed relative to the largest entry of the float64
-product. Last, bfloat16's accuracy cost where it matters: along P1's default
+product. Then ``X Bᵀ + b`` by the BLAS matmul and by oneDNN for 1 to 32
+outputs at SST-2's and P1's shapes (what ``affine``'s choice of kernel by the
+number of outputs rests on). Last, bfloat16's accuracy cost where it matters: along P1's default
 path (every third λ), the elastic-net objective and the loss gradient computed
 from bfloat16 X and products, against float64.
 """
@@ -31,10 +33,13 @@ import torch
 
 from benchmarks.enet_path import best_ms, synthetic_problem
 from core.sparse_layers.glm import elastic_net_path, get_family, solvers
-from core.sparse_layers.glm.design import affine, transpose_product
+from core.sparse_layers.glm.design import _ONEDNN_LINEAR, affine, transpose_product
 from core.threads import torch_threads
 
 SHAPES = {"P1": (10_000, 512, 10), "P2": (50_000, 2_048, 10)}
+#: (rows, features) of the outputs scan: SST-2's MiniLM features, P1.
+SCAN_SHAPES = {"SST-2": (6_920, 384), "P1": (10_000, 512)}
+SCAN_OUTPUTS = (1, 2, 3, 5, 8, 10, 16, 32)
 
 
 def kernel_rows(n: int, p: int, k: int, repeats: int) -> list[tuple[str, float, float]]:
@@ -69,6 +74,22 @@ def kernel_rows(n: int, p: int, k: int, repeats: int) -> list[tuple[str, float, 
         )
         for name, fn, exact in cases
     ]
+
+
+def outputs_rows(n: int, p: int, repeats: int) -> list[tuple[int, float, float]]:
+    """(outputs, BLAS ms, oneDNN ms) of ``X Bᵀ + b`` for each of
+    :data:`SCAN_OUTPUTS`."""
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(n, p, generator=g)
+    rows = []
+    for k in SCAN_OUTPUTS:
+        B, b = torch.randn(k, p, generator=g), torch.randn(k, generator=g)
+        blas = best_ms(lambda B=B, b=b: X @ B.T + b, repeats)
+        onednn = best_ms(
+            lambda B=B, b=b: _ONEDNN_LINEAR(X, B, b, "none", [], ""), repeats
+        )
+        rows.append((k, blas, onednn))
+    return rows
 
 
 def bfloat16_cost() -> tuple[float, float]:
@@ -109,6 +130,15 @@ def main() -> None:
             with torch_threads(threads):
                 for name, ms, err in kernel_rows(n, p, k, args.repeats):
                     print(f"  {name:<32} {ms:8.2f} ms   error {err:.1e}")
+    if _ONEDNN_LINEAR is not None:
+        for label, (n, p) in SCAN_SHAPES.items():
+            print(f"\n{label} {n:,} × {p:,}, X Bᵀ + b by outputs, one thread")
+            with torch_threads(1):
+                for k, blas, onednn in outputs_rows(n, p, 4 * args.repeats):
+                    print(
+                        f"  k = {k:<3} BLAS {blas:7.3f} ms   oneDNN {onednn:7.3f} ms"
+                        f"   BLAS / oneDNN {blas / onednn:.2f}"
+                    )
     with torch_threads(1):
         objective, gradient = bfloat16_cost()
     print(

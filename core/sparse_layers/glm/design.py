@@ -61,28 +61,35 @@ def _onednn_linear():
 
 
 #: ``X Wᵀ + b`` by oneDNN, the kernel torch.compile's CPU code calls for a
-#: linear layer. For a GLM's few outputs it beats the BLAS matmul ``X @ Wᵀ``
-#: at the same float32 rounding: on this project's AVX-512 CPU, one thread,
-#: 36.7 against 96.7 ms at 50,000 × 2,048 × 10 (P2) and 1.95 against 3.74 ms
-#: at 10,000 × 512 × 10 (P1) (``python -m benchmarks.glm_products``). oneDNN compiles and caches a kernel per shape
+#: linear layer. With one output or ten and more it beats the BLAS matmul
+#: ``X @ Wᵀ`` at the same float32 rounding: on this project's AVX-512 CPU, one
+#: thread, 36.7 against 96.7 ms at 50,000 × 2,048 × 10 (P2) and 1.95 against
+#: 3.74 ms at 10,000 × 512 × 10 (P1); with 2 to 8 outputs it was slower
+#: (SST-2's 6,920 × 384 × 2: 0.80 against 0.50 ms) (``python -m
+#: benchmarks.glm_products``). oneDNN compiles and caches a kernel per shape
 #: (about 0.6 MB each), so the path keeps the widths of its working sets to a
 #: few (:data:`core.sparse_layers.glm.path.WIDTH_STEP`). A streamed design's
 #: blocks keep the matmul: their memory budget counts every megabyte, and
 #: standardising a block costs more than its product.
 _ONEDNN_LINEAR = _onednn_linear()
+#: The numbers of outputs :func:`affine` gives to oneDNN: one, or at least this.
+ONEDNN_MIN_OUTPUTS = 10
 
 
 def affine(X: torch.Tensor, B: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """``X Bᵀ + b`` for ``X`` (n × p), ``B`` (k × p), ``b`` (k,): by oneDNN
-    (:data:`_ONEDNN_LINEAR`) for float32 on the CPU, else the matmul."""
+    (:data:`_ONEDNN_LINEAR`) for float32 on the CPU with one output or at
+    least :data:`ONEDNN_MIN_OUTPUTS`, else the matmul."""
+    k = B.shape[0]
     if (
         _ONEDNN_LINEAR is not None
+        and (k == 1 or k >= ONEDNN_MIN_OUTPUTS)
         and X.device.type == "cpu"
         and X.dtype == B.dtype == b.dtype == torch.float32
         and X.dim() == 2
         and X.is_contiguous()
         and X.numel() > 0
-        and b.shape == B.shape[:1]
+        and b.shape == (k,)
         and not (X.requires_grad or B.requires_grad or b.requires_grad)
     ):
         return _ONEDNN_LINEAR(X, B.contiguous(), b.contiguous(), "none", [], "")

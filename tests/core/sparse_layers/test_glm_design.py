@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from core.sparse_layers.glm import elastic_net_path
+from core.sparse_layers.glm import design, elastic_net_path
 from core.sparse_layers.glm.design import _ONEDNN_LINEAR, affine, transpose_product
 from core.sparse_layers.glm.path import WIDTH_STEP, _widened
 from core.threads import torch_threads
@@ -98,3 +98,17 @@ def test_transpose_product_splits_rows_over_threads_to_the_same_sum(threads, n):
     assert got.shape == (4, 70)
     scale = exact.abs().max().item()
     assert (got.double() - exact).abs().max().item() <= FLOAT32_RTOL * scale
+
+
+@pytest.mark.parametrize("k, onednn", [(1, True), (2, False), (9, False), (10, True)])
+def test_affine_gives_onednn_one_output_or_ten_and_more(monkeypatch, k, onednn):
+    calls = []
+
+    def spy(X, B, b, *args):
+        calls.append(B.shape[0])
+        return X @ B.T + b
+
+    monkeypatch.setattr(design, "_ONEDNN_LINEAR", spy)
+    X, B, b = torch.randn(50, 8), torch.randn(k, 8), torch.randn(k)
+    design.affine(X, B, b)
+    assert calls == ([k] if onednn else [])

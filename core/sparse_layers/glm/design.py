@@ -64,9 +64,10 @@ def _onednn_linear():
 #: linear layer. With one output or ten and more it beats the BLAS matmul
 #: ``X @ Wᵀ`` at the same float32 rounding: on this project's AVX-512 CPU, one
 #: thread, 36.7 against 96.7 ms at 50,000 × 2,048 × 10 (P2) and 1.95 against
-#: 3.74 ms at 10,000 × 512 × 10 (P1); with 2 to 8 outputs it was slower
-#: (SST-2's 6,920 × 384 × 2: 0.80 against 0.50 ms) (``python -m
-#: benchmarks.glm_products``). oneDNN compiles and caches a kernel per shape
+#: 3.74 ms at 10,000 × 512 × 10 (P1); with 2 or 3 outputs it was slower
+#: (SST-2's 6,920 × 384 × 2: 0.81 against 0.50 ms), and with 5 to 8 it was
+#: 1.1–1.5× faster, too thin a margin to rely on
+#: (``python -m benchmarks.glm_products``). oneDNN compiles and caches a kernel per shape
 #: (about 0.6 MB each), so the path keeps the widths of its working sets to a
 #: few (:data:`core.sparse_layers.glm.path.WIDTH_STEP`). A streamed design's
 #: blocks keep the matmul: their memory budget counts every megabyte, and

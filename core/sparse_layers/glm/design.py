@@ -66,8 +66,8 @@ def _onednn_linear():
 #: thread, 36.7 against 96.7 ms at 50,000 × 2,048 × 10 (P2) and 1.95 against
 #: 3.74 ms at 10,000 × 512 × 10 (P1); with 2 or 3 outputs it was slower
 #: (SST-2's 6,920 × 384 × 2: 0.81 against 0.50 ms), and with 5 to 8 it was
-#: 1.1–1.5× faster, too thin a margin to rely on
-#: (``python -m benchmarks.glm_products``). oneDNN compiles and caches a kernel per shape
+#: 1.1–1.5× faster, too thin a margin to rely on (``python -m
+#: benchmarks.glm_products``). oneDNN compiles and caches a kernel per shape
 #: (about 0.6 MB each), so the path keeps the widths of its working sets to a
 #: few (:data:`core.sparse_layers.glm.path.WIDTH_STEP`). A streamed design's
 #: blocks keep the matmul: their memory budget counts every megabyte, and
@@ -107,9 +107,13 @@ def transpose_product(R: torch.Tensor, X: torch.Tensor) -> torch.Tensor:
     """
     threads = torch.get_num_threads()
     n = len(X)
-    if X.device.type != "cpu" or threads < 2 or n < 2 * threads:
-        return R.T @ X
-    if not (X.is_contiguous() and R.is_contiguous()):
+    if not (
+        X.device.type == "cpu"
+        and threads >= 2
+        and n >= 2 * threads
+        and X.is_contiguous()
+        and R.is_contiguous()
+    ):
         return R.T @ X
     rows = n // threads
     head = threads * rows

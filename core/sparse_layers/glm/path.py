@@ -568,8 +568,9 @@ def _working_set_fista(
     p = data.X.shape[1]
     alpha, tol, max_epochs = settings.alpha, settings.tol, settings.max_epochs
     if settings.screening:
-        strong = G.abs().amax(dim=0) >= alpha * (2 * lam - prev_lam)
-        work = _widened(strong | (B != 0).any(dim=0), G)
+        nearness = G.abs().amax(dim=0)
+        strong = nearness >= alpha * (2 * lam - prev_lam)
+        work = _widened(strong | (B != 0).any(dim=0), nearness)
     else:
         work = torch.ones(p, dtype=torch.bool, device=B.device)
     epochs, rounds = 0, 0
@@ -601,7 +602,8 @@ def _working_set_fista(
         kkt = solvers.kkt_violation(
             G, B, fam.residual(Z, data.Y).mean(dim=0), lam, alpha, L
         )
-        violators = (G.abs().amax(dim=0) > lam * alpha) & ~work
+        nearness = G.abs().amax(dim=0)
+        violators = (nearness > lam * alpha) & ~work
         if settings.stop == "duality_gap":
             done = gap <= tol * abs(primal)
         elif settings.stop == "kkt":
@@ -614,25 +616,26 @@ def _working_set_fista(
             # KKT holds outside the working set but the gap is not yet small:
             # keep solving on the same set with what remains of the budget.
             continue
-        work = _widened(work | violators, G)
+        work = _widened(work | violators, nearness)
     result = solvers.Solution(B, b, epochs, primal, gap, done, kkt / scale)
     return result, L, G, rounds
 
 
-def _widened(work: torch.Tensor, G: torch.Tensor) -> torch.Tensor:
-    """``work`` with the features of largest gradient outside it added, up to
-    the next multiple of :data:`WIDTH_STEP` (at most every feature).
+def _widened(work: torch.Tensor, nearness: torch.Tensor) -> torch.Tensor:
+    """``work`` with the features of largest ``nearness`` outside it added, up
+    to the next multiple of :data:`WIDTH_STEP` (at most every feature).
 
     A working set is any superset of the features the strong rule keeps; the
-    added ones are those nearest to entering (the gradient ``G``, k × p).
+    added ones are those nearest to entering: ``nearness`` is each feature's
+    largest loss gradient over the outputs (p,).
     """
     count = int(work.sum())
     width = min(len(work), -(-count // WIDTH_STEP) * WIDTH_STEP)
     if width == count:
         return work
-    nearness = G.abs().amax(dim=0).masked_fill(work, -math.inf)
+    outside = nearness.masked_fill(work, -math.inf)
     wider = work.clone()
-    wider[nearness.topk(width - count).indices] = True
+    wider[outside.topk(width - count).indices] = True
     return wider
 
 

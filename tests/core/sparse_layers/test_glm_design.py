@@ -58,23 +58,22 @@ def test_this_build_has_the_onednn_kernel():
 
 def test_working_sets_grow_to_a_multiple_of_the_width_step_by_the_nearest_features():
     p = 3 * WIDTH_STEP + 10
-    G = torch.zeros(2, p)
-    G[1, :] = torch.arange(p, dtype=torch.float32)  # nearness grows with the index
+    nearness = torch.arange(p, dtype=torch.float32)  # grows with the index
     work = torch.zeros(p, dtype=torch.bool)
     work[:5] = True
-    wider = _widened(work, G)
+    wider = _widened(work, nearness)
     assert int(wider.sum()) == WIDTH_STEP
     assert wider[:5].all()  # everything it had
     added = (wider & ~work).nonzero().squeeze(1)
     assert added.tolist() == list(range(p - WIDTH_STEP + 5, p))  # the nearest
     # Full at the top, unchanged at a multiple, empty stays empty.
     work[: 3 * WIDTH_STEP + 1] = True
-    assert bool(_widened(work, G).all())
+    assert bool(_widened(work, nearness).all())
     exact = torch.zeros(p, dtype=torch.bool)
     exact[:WIDTH_STEP] = True
-    assert torch.equal(_widened(exact, G), exact)
+    assert torch.equal(_widened(exact, nearness), exact)
     none = torch.zeros(p, dtype=torch.bool)
-    assert not _widened(none, G).any()
+    assert not _widened(none, nearness).any()
 
 
 def test_widened_working_sets_leave_the_path_where_full_sets_put_it():

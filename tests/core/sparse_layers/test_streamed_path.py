@@ -39,7 +39,7 @@ CHILD = """
 import json, resource, sys
 import numpy as np
 import torch
-from core.sparse_layers.glm import elastic_net_path, get_family
+from core.sparse_layers.glm import elastic_net_path
 
 X = np.load(sys.argv[1], mmap_mode="r")
 y = np.load(sys.argv[2])
